@@ -1,0 +1,52 @@
+"""What every `pii` command shares: consoles, exit codes and the error-to-exit mapping.
+
+Only the CLI maps errors to exit codes: 0 ok, 1 user or data error, 2 usage error
+(typer's own), 3 a failed quality gate.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+from typing import Any
+
+import typer
+from rich.console import Console
+from rich.markup import escape
+
+from pii.errors import PiiError
+
+EXIT_DATA = 1
+EXIT_GATE = 3
+CONTEXT = {"help_option_names": ["-h", "--help"]}
+
+err = Console(stderr=True)
+out = Console()
+
+
+def sub_app(help: str) -> typer.Typer:
+    """A command group with the project's settings (-h, no locals in tracebacks)."""
+    return typer.Typer(
+        help=help,
+        context_settings=CONTEXT,
+        no_args_is_help=True,
+        pretty_exceptions_show_locals=False,  # locals may hold personal data
+        add_completion=False,
+    )
+
+
+def handle_errors(fn: Callable[..., Any]) -> Callable[..., Any]:
+    """Turn a PiiError into one line on stderr and exit code 1, never a traceback."""
+
+    @functools.wraps(fn)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return fn(*args, **kwargs)
+        except PiiError as e:
+            err.print(f"[bold red]error:[/] {escape(str(e))}", highlight=False, soft_wrap=True)
+            raise typer.Exit(EXIT_DATA) from None
+        except KeyboardInterrupt:
+            err.print("interrupted")
+            raise typer.Exit(130) from None
+
+    return wrapper

@@ -1,0 +1,91 @@
+"""Reading and writing JSONL and plain-text inputs, with errors that name the line.
+
+Errors never quote the offending line: it may hold personal data.
+Writes are atomic (temp file + rename), so a failure never leaves half a file.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+from typing import Any
+
+from pii.errors import DataError
+
+
+def _lines(path: Path) -> Iterator[tuple[int, str]]:
+    if not path.exists():
+        raise DataError(f"{path}: file not found")
+    if path.is_dir():
+        raise DataError(f"{path}: is a directory, expected a file")
+    with path.open("rb") as f:
+        for lineno, raw in enumerate(f, start=1):
+            try:
+                yield lineno, raw.decode("utf-8")
+            except UnicodeDecodeError as e:
+                raise DataError(
+                    f"{path}:{lineno}: invalid UTF-8 at byte {e.start}; re-save the file as UTF-8"
+                ) from None
+
+
+def iter_jsonl(path: str | Path) -> Iterator[tuple[int, dict[str, Any]]]:
+    """Yield (line number, object) for each non-blank line; each line must be a JSON object."""
+    path = Path(path)
+    for lineno, line in _lines(path):
+        if not line.strip():
+            continue
+        try:
+            obj = json.loads(line)
+        except json.JSONDecodeError as e:
+            raise DataError(
+                f"{path}:{lineno}: malformed JSON ({e.msg} at column {e.colno}); "
+                "each line must be one JSON object"
+            ) from None
+        if not isinstance(obj, dict):
+            raise DataError(f"{path}:{lineno}: expected a JSON object, got {type(obj).__name__}")
+        yield lineno, obj
+
+
+def read_texts(path: str | Path) -> list[tuple[str, str]]:
+    """(id, text) pairs from a .jsonl file (a `text` field, optional `id`) or a .txt file
+    (one text a line). Ids default to `<line number>`."""
+    path = Path(path)
+    items: list[tuple[str, str]] = []
+    if path.suffix == ".jsonl":
+        for lineno, obj in iter_jsonl(path):
+            text = obj.get("text")
+            if not isinstance(text, str):
+                raise DataError(f"{path}:{lineno}: missing string field 'text'")
+            items.append((str(obj.get("id", lineno)), text))
+    else:
+        for lineno, line in _lines(path):
+            line = line.rstrip("\r\n")
+            if line.strip():
+                items.append((str(lineno), line))
+    if not items:
+        raise DataError(f"{path}: no texts found")
+    return items
+
+
+def write_atomic(path: str | Path, data: str | bytes) -> None:
+    """Write a whole file atomically: readers see the old file or the new one, never half."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    mode = "wb" if isinstance(data, bytes) else "w"
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, mode, **({} if mode == "wb" else {"encoding": "utf-8"})) as f:
+            f.write(data)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def write_jsonl(path: str | Path, records: Iterable[dict[str, Any]]) -> None:
+    """Write records as JSONL atomically (UTF-8, one object a line, keys in given order)."""
+    body = "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in records)
+    write_atomic(path, body)
