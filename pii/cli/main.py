@@ -5,9 +5,12 @@ from __future__ import annotations
 import typer
 
 from pii import __version__
+from pii.cli import golden
 from pii.cli.base import sub_app
 
 app = sub_app("Is fine-tuning worth it? Few-shot vs LoRA PII detection, measured locally.")
+
+app.add_typer(golden.app, name="golden")
 
 
 def _version(value: bool) -> None:
