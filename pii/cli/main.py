@@ -1,16 +1,25 @@
-"""The root `pii` command: registers every command and command group."""
+"""The root `pii` command: doctor, models, classify, and the command groups."""
 
 from __future__ import annotations
 
-import typer
+import json
+import os
+from pathlib import Path
+from typing import Annotated
 
-from pii import __version__
-from pii.cli import golden
-from pii.cli.base import sub_app
+import typer
+from rich.table import Table
+
+from pii import __version__, blas, netguard
+from pii.cli import baseline, golden
+from pii.cli.base import err, handle_errors, out, progress_bar, sub_app
+from pii.errors import DataError
 
 app = sub_app("Is fine-tuning worth it? Few-shot vs LoRA PII detection, measured locally.")
-
 app.add_typer(golden.app, name="golden")
+app.add_typer(baseline.app, name="baseline")
+models_app = sub_app("List the known models and what is cached; download hub models.")
+app.add_typer(models_app, name="models")
 
 
 def _version(value: bool) -> None:
@@ -21,13 +30,154 @@ def _version(value: bool) -> None:
 
 @app.callback()
 def _root(
-    version: bool = typer.Option(
-        False, "--version", callback=_version, is_eager=True, help="Print the version and exit."
-    ),
+    version: Annotated[
+        bool, typer.Option("--version", callback=_version, is_eager=True, help="Print the version.")
+    ] = False,
 ) -> None:
     """Is fine-tuning worth it? Few-shot vs LoRA PII detection, measured locally."""
 
 
+@app.command()
+@handle_errors
+def doctor(
+    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
+) -> None:
+    """Check the set-up: versions, device, BLAS speed, model cache, network guard.
+
+    Measures MLX's float32 GEMM rate and says what to fix when something is off.
+    """
+    from pii.doctor import MIN_GFLOPS, report
+
+    info = report()
+    if as_json:
+        print(json.dumps(info, indent=2))
+    else:
+        t = Table(show_header=False, box=None)
+        t.add_column(overflow="fold")
+        t.add_column(overflow="fold")
+        for key in ("python", "platform", "device"):
+            t.add_row(key, str(info[key]))
+        t.add_row("versions", ", ".join(f"{k} {v}" for k, v in info["versions"].items() if v))
+        t.add_row("BLAS loaded", "\n".join(info["blas_loaded"]) or "-")
+        ok = info["gemm_gflops"] >= MIN_GFLOPS or info["metal"]
+        t.add_row("float32 GEMM", f"[{'green' if ok else 'red'}]{info['gemm_gflops']} GFLOP/s[/]")
+        t.add_row("model cache", info["cache_dir"])
+        for m in info["cached_models"]:
+            t.add_row("", f"{m['name']}  {m['bytes'] / 1e6:.0f} MB  {m['path']}")
+        t.add_row("network guard", "active" if info["network_guard"] else "[red]off[/]")
+        out.print(t)
+        for problem in info["problems"]:
+            out.print(f"[yellow]fix:[/] {problem}", highlight=False)
+        if not info["problems"]:
+            out.print("[green]all good[/]")
+    if info["problems"]:
+        raise typer.Exit(1)
+
+
+@models_app.command("list")
+@handle_errors
+def models_list() -> None:
+    """Known model specs and the cached ones."""
+    from pii import models
+
+    t = Table("name", "source", "description")
+    for spec in models.SPECS.values():
+        source = spec.hub_id or f"pip:{spec.gguf_package} (GGUF)"
+        t.add_row(spec.name + (" (default)" if spec.name == models.DEFAULT_MODEL else ""),
+                  source, spec.description)
+    out.print(t)
+    rows = models.cached()
+    out.print(f"cache: {models.cache_root()}")
+    for m in rows:
+        out.print(f"  {m['name']}  {m['bytes'] / 1e6:.0f} MB  {m['path']}")
+    if not rows:
+        out.print("  (empty: the default model is converted on first use)")
+
+
+@models_app.command("pull")
+@handle_errors
+def models_pull(
+    name: Annotated[str, typer.Argument(help="Spec name (see `pii models list`) or hub id.")],
+) -> None:
+    """Download a hub model (the only pii command that uses the network)."""
+    from pii import models
+
+    netguard.uninstall()
+    path = models.pull(name)
+    out.print(f"{name}: {path}")
+
+
+def _load_classifier(classifier: str, model: str, config: Path | None, threshold: float | None):
+    from pii.baseline import load_fewshot
+
+    if classifier != "fewshot":
+        raise DataError(f"unknown classifier '{classifier}': available: fewshot")
+    clf = load_fewshot(model, config)
+    if threshold is not None:
+        clf.threshold = threshold
+    return clf
+
+
+@app.command()
+@handle_errors
+def classify(
+    text: Annotated[str | None, typer.Argument(help="A text to classify (or use --file).")] = None,
+    file: Annotated[Path | None, typer.Option("--file", "-f", help="A .jsonl file (field `text`, "
+                                              "optional `id`) or a .txt file, one text a line.")] = None,
+    model: Annotated[str, typer.Option(help="Model spec, local MLX directory or hub id.")] = "smollm2-135m",
+    classifier: Annotated[str, typer.Option(help="Classifier kind.")] = "fewshot",
+    config: Annotated[Path | None, typer.Option(help="Baseline config JSON (default: the tuned "
+                                                "one for --model in bench/baselines/).")] = None,
+    threshold: Annotated[float | None, typer.Option(min=0.0, max=1.0, help="Override the "
+                                                    "decision threshold.")] = None,
+    generate: Annotated[bool, typer.Option(help="Answer by greedy generation instead of "
+                                           "label scoring (shows format failures).")] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="One JSON object per text.")] = False,
+) -> None:
+    """P(PII) for each text and the decision at the configured threshold.
+
+    Texts are never echoed back: the output names them by id or line number.
+    """
+    from pii.jsonl import read_texts
+
+    if (text is None) == (file is None):
+        raise DataError("give a text or --file, not both and not neither")
+    items = read_texts(file) if file else [("1", text or "")]
+    for item_id, t in items:
+        if not t.strip():
+            where = f"{file}: id {item_id}" if file else "the argument"
+            raise DataError(f"{where}: empty text; nothing to classify")
+    clf = _load_classifier(classifier, model, config, threshold)
+    texts = [t for _, t in items]
+    with progress_bar(len(texts), "classifying", enabled=len(texts) > 1) as advance:
+        if generate:
+            answers = clf.generate(texts, progress=advance)
+            rows = [{"id": i, "answer": a, "format_failure": a is None} for (i, _), a in zip(items, answers, strict=True)]
+        else:
+            p = clf.predict_proba(texts, progress=advance)[:, 1]
+            rows = [{"id": i, "p_pii": round(float(v), 4), "has_pii": bool(v >= clf.threshold)}
+                    for (i, _), v in zip(items, p, strict=True)]
+    if clf.truncated:
+        err.print(f"note: {clf.truncated} text(s) longer than {clf.config.max_text_tokens} tokens "
+                  "were truncated (the head was kept)")
+    if as_json:
+        for row in rows:
+            print(json.dumps(row))
+        return
+    t = Table("id", "answer" if generate else "P(PII)", "decision")
+    for row in rows:
+        if generate:
+            t.add_row(row["id"], "format failure" if row["answer"] is None else str(row["answer"]),
+                      {True: "PII", False: "no PII", None: "-"}[row["answer"]])
+        else:
+            t.add_row(row["id"], f"{row['p_pii']:.3f}", "PII" if row["has_pii"] else "no PII")
+    out.print(t)
+    out.print(f"classifier {clf.name}, threshold {clf.threshold:.3f}", style="dim")
+
+
 def main() -> None:
-    """Console-script entry point."""
+    """Console-script entry point: fast BLAS (Linux), network guard, then the command."""
+    blas.reexec_with_fast_blas()
+    os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")  # no "PyTorch not found" banner
+    netguard.install()
     app(prog_name="pii")
