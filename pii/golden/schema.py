@@ -86,7 +86,11 @@ def _check_tags(tags: Any, problems: list[str]) -> None:
     for key in tags:
         if key not in TAG_KEYS:
             problems.append(f"unknown tag 'tags.{key}'; remove it (tags: {', '.join(TAG_KEYS)})")
-    for key, allowed in (("format", FORMATS), ("language", LANGUAGES), ("difficulty", DIFFICULTIES)):
+    for key, allowed in (
+        ("format", FORMATS),
+        ("language", LANGUAGES),
+        ("difficulty", DIFFICULTIES),
+    ):
         if key in tags and tags[key] not in allowed:
             problems.append(f"tags.{key} is {show(tags[key])}; use one of {', '.join(allowed)}")
     for key in ("obfuscated", "novel", "hard_negative"):
@@ -106,9 +110,7 @@ def _check_types(types: Any, problems: list[str]) -> bool:
         return False
     unknown = [t for t in types if t not in PII_TYPES]
     for t in unknown:
-        problems.append(
-            f"unknown type {show(t)} in pii_types; use one of {', '.join(PII_TYPES)}"
-        )
+        problems.append(f"unknown type {show(t)} in pii_types; use one of {', '.join(PII_TYPES)}")
     if len(set(types)) != len(types):
         problems.append("pii_types lists a type twice; list each type once")
     elif types != sorted(types):
@@ -127,7 +129,9 @@ def validate_record(obj: Any) -> list[str]:
             problems.append(f"missing field '{key}'; every record needs {', '.join(RECORD_KEYS)}")
     for key in obj:
         if key not in RECORD_KEYS:
-            problems.append(f"unknown field {show(key)}; remove it (fields: {', '.join(RECORD_KEYS)})")
+            problems.append(
+                f"unknown field {show(key)}; remove it (fields: {', '.join(RECORD_KEYS)})"
+            )
     if "id" in obj and (not isinstance(obj["id"], str) or not obj["id"].strip()):
         problems.append("field 'id' must be a non-empty string")
     if "text" in obj and (not isinstance(obj["text"], str) or not obj["text"].strip()):

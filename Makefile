@@ -1,0 +1,36 @@
+# The README's commands. `make bench` and `make test` both set up first.
+VENV := .venv
+PII := $(VENV)/bin/pii
+PYTEST := $(VENV)/bin/python -m pytest
+# MLX on Linux needs a fast BLAS preloaded; `pii` arranges it itself, pytest needs it here.
+BLAS = $(shell $(VENV)/bin/python -m pii.blas 2>/dev/null)
+
+.PHONY: setup bench test test-fast lint golden clean
+
+setup: $(VENV)/.done
+
+$(VENV)/.done: pyproject.toml scripts/setup.sh
+	bash scripts/setup.sh
+	touch $@
+
+bench: setup
+	$(PII) doctor || true
+	$(PII) bench
+
+# Everything: fast tests on tiny models, then the few slow ones on the embedded model.
+test: setup
+	LD_PRELOAD="$(BLAS)" $(PYTEST) -q -m "slow or not slow"
+
+test-fast: setup
+	LD_PRELOAD="$(BLAS)" $(PYTEST) -q
+
+lint: setup
+	$(VENV)/bin/ruff check pii tests scripts
+	$(VENV)/bin/ruff format --check pii tests scripts
+
+golden: setup
+	$(VENV)/bin/python scripts/make_golden.py
+	$(PII) golden check
+
+clean:
+	rm -rf $(VENV) .pytest_cache

@@ -1,0 +1,40 @@
+"""Shared fixtures: no test reaches the network; tiny models are built once per session."""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+
+os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
+
+
+@pytest.fixture(autouse=True)
+def no_network():
+    """Every test runs with the network guard on: a connection attempt fails the test."""
+    from pii import netguard
+
+    with netguard.guarded():
+        yield
+
+
+@pytest.fixture(autouse=True)
+def model_cache(tmp_path_factory, monkeypatch):
+    """Converted models go to a temporary cache, never the user's."""
+    if "PII_TEST_REAL_CACHE" not in os.environ:
+        monkeypatch.setenv("PII_CACHE", str(tmp_path_factory.getbasetemp() / "cache"))
+
+
+@pytest.fixture(scope="session")
+def tiny_model(tmp_path_factory):
+    """An mlx-lm directory: 2-layer random llama, tokenizer trained in the test."""
+    from tests.tiny import make_llama
+
+    return make_llama(tmp_path_factory.mktemp("tiny") / "model")
+
+
+@pytest.fixture(scope="session")
+def tiny_engine(tiny_model):
+    from pii.engine import load_engine
+
+    return load_engine(str(tiny_model), precision="float32")

@@ -1,0 +1,122 @@
+import json
+
+import pytest
+from typer.testing import CliRunner
+
+from pii import __version__
+from pii.cli import app
+from pii.fewshot import FewShotConfig
+
+runner = CliRunner()
+
+
+@pytest.fixture(scope="module")
+def k0_config(tmp_path_factory, tiny_model):
+    path = tmp_path_factory.mktemp("cfg") / "baseline.json"
+    FewShotConfig(model=str(tiny_model), k=0, threshold=0.5).save(path)
+    return path
+
+
+def run(*args):
+    return runner.invoke(app, [str(a) for a in args])
+
+
+def test_help_lists_every_command():
+    result = run("-h")
+    assert result.exit_code == 0
+    for command in ("doctor", "classify", "models", "baseline", "golden"):
+        assert command in result.output
+
+
+def test_version():
+    result = run("--version")
+    assert result.exit_code == 0 and __version__ in result.output
+
+
+def test_models_list_names_the_default():
+    result = run("models", "list")
+    assert result.exit_code == 0 and "smollm2-135m (default)" in result.output
+
+
+def test_doctor_json_reports_gemm_and_guard():
+    result = run("doctor", "--json")
+    info = json.loads(result.output)
+    assert info["gemm_gflops"] > 0
+    assert info["network_guard"] is True
+    assert result.exit_code == (1 if info["problems"] else 0)
+
+
+def test_classify_text_json(tiny_model, k0_config):
+    result = run("classify", "Call Maria Lopez", "--model", tiny_model, "--config", k0_config, "--json")
+    assert result.exit_code == 0, result.output
+    row = json.loads(result.output.strip().splitlines()[-1])
+    assert 0.0 <= row["p_pii"] <= 1.0 and row["has_pii"] == (row["p_pii"] >= 0.5)
+    assert "Maria" not in result.output  # texts are never echoed
+
+
+def test_classify_file_txt_and_jsonl(tiny_model, k0_config, tmp_path):
+    txt = tmp_path / "t.txt"
+    txt.write_text("first text\n\nsecond text\n")
+    result = run("classify", "--file", txt, "--model", tiny_model, "--config", k0_config, "--json")
+    assert result.exit_code == 0, result.output
+    ids = [json.loads(line)["id"] for line in result.output.strip().splitlines()]
+    assert ids == ["1", "3"]
+    jl = tmp_path / "t.jsonl"
+    jl.write_text('{"id": "a", "text": "x"}\n{"id": "b", "text": "y"}\n')
+    result = run("classify", "-f", jl, "--model", tiny_model, "--config", k0_config)
+    assert result.exit_code == 0 and "a" in result.output and "threshold 0.500" in result.output
+
+
+def test_classify_truncates_a_huge_text_and_says_so(tiny_model, tmp_path):
+    cfg = tmp_path / "c.json"
+    FewShotConfig(model=str(tiny_model), k=0, max_text_tokens=64).save(cfg)
+    result = run("classify", "x" * 100_000, "--model", tiny_model, "--config", cfg, "--json")
+    assert result.exit_code == 0
+    assert "truncated" in result.output
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        (b'{"text": "ok"}\n{"text": broken\n', "t.jsonl:2: malformed JSON"),
+        (b'{"text": "ok"}\n{"text": "\xff\xfe"}\n', "t.jsonl:2: invalid UTF-8"),
+        (b'{"id": 1}\n', "t.jsonl:1: missing string field 'text'"),
+        (b'{"text": "  "}\n', "empty text"),
+        (b"", "no texts found"),
+    ],
+)
+def test_classify_bad_files_give_one_line_errors(tiny_model, k0_config, tmp_path, content, message):
+    path = tmp_path / "t.jsonl"
+    path.write_bytes(content)
+    result = run("classify", "--file", path, "--model", tiny_model, "--config", k0_config)
+    assert result.exit_code == 1
+    assert message in result.output
+    assert "Traceback" not in result.output
+
+
+def test_classify_empty_text_is_an_error(tiny_model, k0_config):
+    result = run("classify", "", "--model", tiny_model, "--config", k0_config)
+    assert result.exit_code == 1 and "empty text" in result.output
+
+
+def test_classify_unknown_model_is_an_error(k0_config):
+    result = run("classify", "hello", "--model", "no-such-model", "--config", k0_config)
+    assert result.exit_code == 1 and "unknown model 'no-such-model'" in result.output
+
+
+def test_classify_without_tuned_config_says_how_to_tune(tiny_model, monkeypatch, tmp_path):
+    monkeypatch.chdir(tmp_path)
+    result = run("classify", "hello", "--model", "not/tuned")
+    assert result.exit_code == 1 and "pii baseline tune" in result.output
+
+
+def test_classify_bad_config_is_an_error(tiny_model, tmp_path):
+    cfg = tmp_path / "bad.json"
+    cfg.write_text('{"format_version": 1, "k": 3}')
+    result = run("classify", "hello", "--model", tiny_model, "--config", cfg)
+    assert result.exit_code == 1 and "k=3" in result.output
+
+
+def test_usage_error_exit_code():
+    result = run("classify", "--no-such-option")
+    assert result.exit_code == 2
