@@ -47,15 +47,22 @@ def pool_from_records(records: Sequence[dict[str, Any]]) -> list[Exemplar]:
     return [Exemplar(r["id"], r["text"], bool(r["has_pii"])) for r in records]
 
 
-def load_fewshot(model: str, config_path: Path | None = None, train: str | Path = "golden/train.jsonl",
-                 engine: Any = None, **kwargs: Any) -> FewShotClassifier:
+def load_fewshot(
+    model: str,
+    config_path: Path | None = None,
+    train: str | Path = "golden/train.jsonl",
+    engine: Any = None,
+    **kwargs: Any,
+) -> FewShotClassifier:
     """The tuned baseline for `model` (or the config given), ready to classify."""
     from pii.golden.schema import read_records
 
     path = config_path or default_config_path(model)
     if config_path is None and not path.exists():
-        raise ConfigError(f"no tuned baseline for model '{model}' at {path}: "
-                          f"run `pii baseline tune --model {model}` (or pass --config)")
+        raise ConfigError(
+            f"no tuned baseline for model '{model}' at {path}: "
+            f"run `pii baseline tune --model {model}` (or pass --config)"
+        )
     cfg = FewShotConfig.load(path)
     if cfg.model != model and config_path is None:
         raise ConfigError(f"{path} was tuned for model '{cfg.model}', not '{model}'")
@@ -82,11 +89,20 @@ def _sha256(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
-def tune(engine: Any, pool: Sequence[Exemplar], valid: Sequence[dict[str, Any]], *,
-         model: str, ks: Sequence[int] = KS, instructions: Sequence[str] | None = None,
-         nearest_limit: int = 120, gen_limit: int = 100, seed: int = 13,
-         log: Callable[[str], None] = print,
-         progress: Callable[[str, int], Callable[[int], None]] | None = None) -> FewShotConfig:
+def tune(
+    engine: Any,
+    pool: Sequence[Exemplar],
+    valid: Sequence[dict[str, Any]],
+    *,
+    model: str,
+    ks: Sequence[int] = KS,
+    instructions: Sequence[str] | None = None,
+    nearest_limit: int = 120,
+    gen_limit: int = 100,
+    seed: int = 13,
+    log: Callable[[str], None] = print,
+    progress: Callable[[str, int], Callable[[int], None]] | None = None,
+) -> FewShotConfig:
     """Search prompt configurations on `valid`; return the best, with the search recorded."""
     instructions = list(instructions or prompts.INSTRUCTIONS)
     if any(k < 0 or k % 2 for k in ks):
@@ -97,7 +113,9 @@ def tune(engine: Any, pool: Sequence[Exemplar], valid: Sequence[dict[str, Any]],
 
     def evaluate(cfg: FewShotConfig, idx: Sequence[int]) -> dict[str, Any]:
         clf = FewShotClassifier(engine, cfg, pool)
-        advance = progress(f"{cfg.instruction} k={cfg.k} {cfg.selection}", len(idx)) if progress else None
+        advance = (
+            progress(f"{cfg.instruction} k={cfg.k} {cfg.selection}", len(idx)) if progress else None
+        )
         t0 = time.perf_counter()
         logits = clf.logits([texts[i] for i in idx], advance)
         seconds = time.perf_counter() - t0
@@ -106,16 +124,26 @@ def tune(engine: Any, pool: Sequence[Exemplar], valid: Sequence[dict[str, Any]],
             shift = clf.calibration_logit() if calibrate else 0.0
             p = 1.0 / (1.0 + np.exp(-(logits - shift)))
             thr, f1 = metrics.best_threshold(y[list(idx)], p)
-            row = {"instruction": cfg.instruction, "k": cfg.k, "selection": cfg.selection,
-                   "calibrate": calibrate, "calibration_logit": round(shift, 4),
-                   "threshold": thr, "f1": round(f1, 4), "n": len(idx),
-                   "seconds": round(seconds, 1), "mean_prompt_tokens": round(float(np.mean(clf.prompt_tokens)), 1),
-                   "exemplar_ids": list(cfg.exemplar_ids)}
+            row = {
+                "instruction": cfg.instruction,
+                "k": cfg.k,
+                "selection": cfg.selection,
+                "calibrate": calibrate,
+                "calibration_logit": round(shift, 4),
+                "threshold": thr,
+                "f1": round(f1, 4),
+                "n": len(idx),
+                "seconds": round(seconds, 1),
+                "mean_prompt_tokens": round(float(np.mean(clf.prompt_tokens)), 1),
+                "exemplar_ids": list(cfg.exemplar_ids),
+            }
             if not best or row["f1"] > best["f1"]:
                 best = row
         rows.append(best)
-        log(f"  {cfg.instruction:9s} k={cfg.k:<2d} {cfg.selection:8s} calibrate={best['calibrate']!s:5s} "
-            f"F1={best['f1']:.3f} (n={len(idx)}, {seconds:.0f}s, {best['mean_prompt_tokens']:.0f} tokens/text)")
+        log(
+            f"  {cfg.instruction:9s} k={cfg.k:<2d} {cfg.selection:8s} calibrate={best['calibrate']!s:5s} "
+            f"F1={best['f1']:.3f} (n={len(idx)}, {seconds:.0f}s, {best['mean_prompt_tokens']:.0f} tokens/text)"
+        )
         return best
 
     base = FewShotConfig(model=model, seed=seed)
@@ -141,9 +169,16 @@ def tune(engine: Any, pool: Sequence[Exemplar], valid: Sequence[dict[str, Any]],
         if near["f1"] > same["f1"]:
             log("  nearest wins on the subset: re-scoring it on the whole split")
             top = run(replace(base, instruction=best_instr, k=best_k, selection="nearest"))
-    winner = replace(base, instruction=top["instruction"], k=top["k"], selection=top["selection"],
-                     calibrate=top["calibrate"], calibration_logit=top["calibration_logit"],
-                     threshold=top["threshold"], exemplar_ids=top["exemplar_ids"])
+    winner = replace(
+        base,
+        instruction=top["instruction"],
+        k=top["k"],
+        selection=top["selection"],
+        calibrate=top["calibrate"],
+        calibration_logit=top["calibration_logit"],
+        threshold=top["threshold"],
+        exemplar_ids=top["exemplar_ids"],
+    )
     clf = FewShotClassifier(engine, winner, pool)
     p = clf.predict_proba(texts)[:, 1]
     summary = metrics.summary(y, p >= winner.threshold)
@@ -153,20 +188,28 @@ def tune(engine: Any, pool: Sequence[Exemplar], valid: Sequence[dict[str, Any]],
     failures = sum(a is None for a in answers)
     answered = [(a, y[i]) for a, i in zip(answers, gen_idx, strict=True) if a is not None]
     gen_acc = float(np.mean([a == t for a, t in answered])) if answered else 0.0
-    log(f"generation mode: {failures}/{len(gen_idx)} format failures, "
-        f"accuracy {gen_acc:.3f} on the answered ones")
+    log(
+        f"generation mode: {failures}/{len(gen_idx)} format failures, "
+        f"accuracy {gen_acc:.3f} on the answered ones"
+    )
     winner.tuned_on = {
-        "valid_n": len(valid), "valid_metrics": summary, "search": rows,
-        "generation": {"n": len(gen_idx), "format_failures": failures,
-                       "format_failure_rate": round(failures / max(1, len(gen_idx)), 4),
-                       "accuracy_answered": round(gen_acc, 4)},
+        "valid_n": len(valid),
+        "valid_metrics": summary,
+        "search": rows,
+        "generation": {
+            "n": len(gen_idx),
+            "format_failures": failures,
+            "format_failure_rate": round(failures / max(1, len(gen_idx)), 4),
+            "accuracy_answered": round(gen_acc, 4),
+        },
         "date": datetime.now(UTC).isoformat(timespec="seconds"),
     }
     return winner
 
 
-def tune_files(model: str, train: Path, valid: Path, out: Path, limit: int | None = None,
-               **kwargs: Any) -> FewShotConfig:
+def tune_files(
+    model: str, train: Path, valid: Path, out: Path, limit: int | None = None, **kwargs: Any
+) -> FewShotConfig:
     """`tune` on files; records their hashes and writes the config to `out`."""
     from pii.engine import load_engine
     from pii.golden.schema import read_records
@@ -175,8 +218,14 @@ def tune_files(model: str, train: Path, valid: Path, out: Path, limit: int | Non
     pool = pool_from_records(read_records(train))
     t0 = time.perf_counter()
     cfg = tune(load_engine(model), pool, valid_records, model=model, **kwargs)
-    cfg.tuned_on.update({"valid_file": str(valid), "valid_sha256": _sha256(valid),
-                         "train_file": str(train), "train_sha256": _sha256(train),
-                         "seconds": round(time.perf_counter() - t0, 1)})
+    cfg.tuned_on.update(
+        {
+            "valid_file": str(valid),
+            "valid_sha256": _sha256(valid),
+            "train_file": str(train),
+            "train_sha256": _sha256(train),
+            "seconds": round(time.perf_counter() - t0, 1),
+        }
+    )
     cfg.save(out)
     return cfg

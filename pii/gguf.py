@@ -151,7 +151,9 @@ def convert(gguf_path: Path, out_dir: Path, extra: dict[str, Any] | None = None)
     try:
         tensors, meta = mx.load(str(gguf_path), return_metadata=True)
     except Exception as e:  # mlx raises plain RuntimeError/ValueError on bad files
-        raise ModelError(f"{gguf_path}: cannot read GGUF ({e}); the file may be corrupted") from None
+        raise ModelError(
+            f"{gguf_path}: cannot read GGUF ({e}); the file may be corrupted"
+        ) from None
     if _scalar(meta, "general.architecture", "llama") != "llama":
         raise ModelError(f"{gguf_path}: architecture '{meta['general.architecture']}' unsupported")
     n_head = int(_scalar(meta, "llama.attention.head_count"))

@@ -81,7 +81,9 @@ def gguf_path(spec: ModelSpec) -> Path:
     assert spec.gguf_package and spec.gguf_file
     found = importlib.util.find_spec(spec.gguf_package)
     if found is None or not found.submodule_search_locations:
-        raise ModelError(f"model '{spec.name}': package {spec.gguf_package} missing; {spec.install}")
+        raise ModelError(
+            f"model '{spec.name}': package {spec.gguf_package} missing; {spec.install}"
+        )
     path = Path(next(iter(found.submodule_search_locations))) / spec.gguf_file
     if not path.exists():
         raise ModelError(f"model '{spec.name}': {path} missing; {spec.install}")
@@ -128,8 +130,10 @@ def resolve(name: str) -> Path:
     hub_id = spec.hub_id if spec else name
     if spec is None and "/" not in name:
         known = ", ".join(SPECS)
-        raise ModelError(f"unknown model '{name}': use one of {known}, a local MLX model "
-                         "directory, or a Hugging Face id like org/name")
+        raise ModelError(
+            f"unknown model '{name}': use one of {known}, a local MLX model "
+            "directory, or a Hugging Face id like org/name"
+        )
     return _hub_snapshot(hub_id, spec.install if spec else f"run `pii models pull {name}`")
 
 

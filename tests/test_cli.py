@@ -47,7 +47,9 @@ def test_doctor_json_reports_gemm_and_guard():
 
 
 def test_classify_text_json(tiny_model, k0_config):
-    result = run("classify", "Call Maria Lopez", "--model", tiny_model, "--config", k0_config, "--json")
+    result = run(
+        "classify", "Call Maria Lopez", "--model", tiny_model, "--config", k0_config, "--json"
+    )
     assert result.exit_code == 0, result.output
     row = json.loads(result.output.strip().splitlines()[-1])
     assert 0.0 <= row["p_pii"] <= 1.0 and row["has_pii"] == (row["p_pii"] >= 0.5)

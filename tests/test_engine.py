@@ -8,7 +8,12 @@ from pii.fewshot import Exemplar, FewShotClassifier, FewShotConfig, balanced_exe
 POOL = [Exemplar(f"p{i}", f"Call Maria Lopez at 0176 {i}", True) for i in range(6)] + [
     Exemplar(f"n{i}", f"Order {i} shipped on Tuesday", False) for i in range(6)
 ]
-TEXTS = ["My name is Maria Lopez.", "Version 4.2.1 is out", "yes", "Contact support@acme.com now please"]
+TEXTS = [
+    "My name is Maria Lopez.",
+    "Version 4.2.1 is out",
+    "yes",
+    "Contact support@acme.com now please",
+]
 
 
 def test_prefix_cache_gives_the_same_scores_as_full_prompts(tiny_engine):
@@ -66,7 +71,9 @@ def test_long_text_is_truncated_and_counted(tiny_engine):
 
 
 def test_nearest_exemplars_are_balanced_and_similar(tiny_engine):
-    clf = FewShotClassifier(tiny_engine, FewShotConfig(model="tiny", k=4, selection="nearest"), POOL)
+    clf = FewShotClassifier(
+        tiny_engine, FewShotConfig(model="tiny", k=4, selection="nearest"), POOL
+    )
     chosen = clf._exemplars("Call Maria Lopez at 0176 3")
     assert sum(h for _, h in chosen) == 2
     assert chosen[-1][0] == "Call Maria Lopez at 0176 3"
@@ -84,7 +91,16 @@ def test_generation_mode_parses_answers(tiny_engine):
     assert len(answers) == 2 and all(a in (True, False, None) for a in answers)
 
 
-@pytest.mark.parametrize(("answer", "label"), [("yes", True), (" No.", False), ("Yes, it does", True),
-                                               ("maybe", None), ("", None), ("**no**", False)])
+@pytest.mark.parametrize(
+    ("answer", "label"),
+    [
+        ("yes", True),
+        (" No.", False),
+        ("Yes, it does", True),
+        ("maybe", None),
+        ("", None),
+        ("**no**", False),
+    ],
+)
 def test_parse_answer(answer, label):
     assert prompts.parse_answer(answer) is label

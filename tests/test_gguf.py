@@ -31,7 +31,9 @@ def test_converted_gguf_gives_the_original_logits_and_tokens(tiny_model, tiny_gg
     x = mx.array([tok_a.encode(TEXT)])
     np.testing.assert_allclose(np.array(original(x)), np.array(converted(x)), atol=1e-5)
     msgs = [{"role": "user", "content": "hi"}]
-    assert tok_b.apply_chat_template(msgs, tokenize=False) == tok_a.apply_chat_template(msgs, tokenize=False)
+    assert tok_b.apply_chat_template(msgs, tokenize=False) == tok_a.apply_chat_template(
+        msgs, tokenize=False
+    )
 
 
 def test_hash_mismatch_is_a_clear_error(tiny_gguf, tmp_path):
@@ -43,7 +45,9 @@ def test_hash_mismatch_is_a_clear_error(tiny_gguf, tmp_path):
     with pytest.raises(ModelError, match="sha256 .* does not match.*tampered"):
         models.convert_verified(tampered, good, tmp_path / "out")
     assert not (tmp_path / "out").exists()
-    assert models.convert_verified(tiny_gguf, good, tmp_path / "ok").joinpath("config.json").exists()
+    assert (
+        models.convert_verified(tiny_gguf, good, tmp_path / "ok").joinpath("config.json").exists()
+    )
 
 
 def test_truncated_gguf_is_a_clear_error(tiny_gguf, tmp_path):

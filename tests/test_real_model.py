@@ -47,8 +47,10 @@ def test_greedy_answer_to_a_factual_question(engine):
 def test_prefix_cache_matches_full_prompt_on_the_real_model(engine):
     from pii.fewshot import Exemplar, FewShotClassifier, FewShotConfig
 
-    pool = [Exemplar("p", "Call Maria Lopez on 0176 4482 9133.", True),
-            Exemplar("n", "Order 88231 shipped on Tuesday.", False)]
+    pool = [
+        Exemplar("p", "Call Maria Lopez on 0176 4482 9133.", True),
+        Exemplar("n", "Order 88231 shipped on Tuesday.", False),
+    ]
     texts = ["My SSN is 523-41-8876.", "The build finished in 42 seconds."]
     cfg = FewShotConfig(k=2)
     cached = FewShotClassifier(engine, cfg, pool).logits(texts)

@@ -43,7 +43,10 @@ def train_tokenizer(vocab_size: int = 400):
     tok = Tokenizer(models.BPE())
     # The same pre-tokenisation as pii.gguf rebuilds (digits one by one, then byte level).
     tok.pre_tokenizer = pre_tokenizers.Sequence(
-        [pre_tokenizers.Digits(individual_digits=True), pre_tokenizers.ByteLevel(add_prefix_space=False)]
+        [
+            pre_tokenizers.Digits(individual_digits=True),
+            pre_tokenizers.ByteLevel(add_prefix_space=False),
+        ]
     )
     tok.decoder = decoders.ByteLevel()
     trainer = trainers.BpeTrainer(
@@ -53,8 +56,12 @@ def train_tokenizer(vocab_size: int = 400):
     )
     tok.train_from_iterator(CORPUS, trainer)
     return PreTrainedTokenizerFast(
-        tokenizer_object=tok, bos_token="<|im_start|>", eos_token="<|im_end|>",
-        unk_token="<|endoftext|>", pad_token="<|im_end|>", chat_template=CHATML,
+        tokenizer_object=tok,
+        bos_token="<|im_start|>",
+        eos_token="<|im_end|>",
+        unk_token="<|endoftext|>",
+        pad_token="<|im_end|>",
+        chat_template=CHATML,
     )
 
 
@@ -81,10 +88,17 @@ def make_gguf(model_dir: Path, path: Path) -> Path:
     cfg = json.loads((model_dir / "config.json").read_text())
     tok = json.loads((model_dir / "tokenizer.json").read_text())
     weights = mx.load(str(model_dir / "model.safetensors"))
-    names = {"self_attn.q_proj": "attn_q", "self_attn.k_proj": "attn_k",
-             "self_attn.v_proj": "attn_v", "self_attn.o_proj": "attn_output",
-             "mlp.gate_proj": "ffn_gate", "mlp.up_proj": "ffn_up", "mlp.down_proj": "ffn_down",
-             "input_layernorm": "attn_norm", "post_attention_layernorm": "ffn_norm"}
+    names = {
+        "self_attn.q_proj": "attn_q",
+        "self_attn.k_proj": "attn_k",
+        "self_attn.v_proj": "attn_v",
+        "self_attn.o_proj": "attn_output",
+        "mlp.gate_proj": "ffn_gate",
+        "mlp.up_proj": "ffn_up",
+        "mlp.down_proj": "ffn_down",
+        "input_layernorm": "attn_norm",
+        "post_attention_layernorm": "ffn_norm",
+    }
     tensors = {}
     for key, value in weights.items():
         if key == "model.embed_tokens.weight":
@@ -115,7 +129,9 @@ def make_gguf(model_dir: Path, path: Path) -> Path:
         "tokenizer.ggml.model": "gpt2",
         "tokenizer.ggml.tokens": tokens,
         "tokenizer.ggml.merges": merges,
-        "tokenizer.ggml.token_type": mx.array([3 if t in added else 1 for t in tokens], dtype=mx.int32),
+        "tokenizer.ggml.token_type": mx.array(
+            [3 if t in added else 1 for t in tokens], dtype=mx.int32
+        ),
         "tokenizer.ggml.bos_token_id": mx.array(added["<|im_start|>"], dtype=mx.uint32),
         "tokenizer.ggml.eos_token_id": mx.array(added["<|im_end|>"], dtype=mx.uint32),
         "tokenizer.chat_template": CHATML,

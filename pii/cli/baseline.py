@@ -18,48 +18,80 @@ def _ints(value: str) -> list[int]:
     try:
         return [int(v) for v in value.split(",") if v.strip()]
     except ValueError:
-        raise ConfigError(f"--ks '{value}': give comma-separated integers, e.g. 0,2,4,8,16") from None
+        raise ConfigError(
+            f"--ks '{value}': give comma-separated integers, e.g. 0,2,4,8,16"
+        ) from None
 
 
 @app.command()
 @handle_errors
 def tune(
-    model: Annotated[str, typer.Option(help="Model spec, local MLX directory or hub id.")] = "smollm2-135m",
-    train: Annotated[Path, typer.Option(help="Exemplar pool (golden schema).")] = Path("golden/train.jsonl"),
-    valid: Annotated[Path, typer.Option(help="Validation split (golden schema).")] = Path("golden/valid.jsonl"),
-    output: Annotated[Path | None, typer.Option("--out", help="Where to write the config "
-                                                "(default bench/baselines/MODEL.json).")] = None,
+    model: Annotated[
+        str, typer.Option(help="Model spec, local MLX directory or hub id.")
+    ] = "smollm2-135m",
+    train: Annotated[Path, typer.Option(help="Exemplar pool (golden schema).")] = Path(
+        "golden/train.jsonl"
+    ),
+    valid: Annotated[Path, typer.Option(help="Validation split (golden schema).")] = Path(
+        "golden/valid.jsonl"
+    ),
+    output: Annotated[
+        Path | None,
+        typer.Option(
+            "--out", help="Where to write the config (default bench/baselines/MODEL.json)."
+        ),
+    ] = None,
     ks: Annotated[str, typer.Option(help="Exemplar counts to try (even).")] = "0,2,4,8,16",
-    limit: Annotated[int | None, typer.Option(min=10, help="Tune on a seeded, label-stratified "
-                                              "sample of this many validation items.")] = None,
-    nearest_limit: Annotated[int, typer.Option(min=0, help="Items for the nearest-neighbour "
-                                               "comparison (0 skips it).")] = 120,
-    gen_limit: Annotated[int, typer.Option(min=0, help="Items for the generation-mode "
-                                           "format-failure measurement.")] = 100,
+    limit: Annotated[
+        int | None,
+        typer.Option(
+            min=10, help="Tune on a seeded, label-stratified sample of this many validation items."
+        ),
+    ] = None,
+    nearest_limit: Annotated[
+        int, typer.Option(min=0, help="Items for the nearest-neighbour comparison (0 skips it).")
+    ] = 120,
+    gen_limit: Annotated[
+        int, typer.Option(min=0, help="Items for the generation-mode format-failure measurement.")
+    ] = 100,
     seed: Annotated[int, typer.Option(help="Seed for exemplars and samples.")] = 13,
 ) -> None:
     """Search prompt settings on the validation split and save the best as JSON.
 
-    Tries instruction variants, k exemplars, balanced vs nearest-neighbour exemplars,
-    contextual calibration and the decision threshold.
+    Tries instruction variants, k exemplars, balanced vs nearest-neighbour exemplars, contextual calibration and the decision threshold.
     """
     from pii.baseline import default_config_path, project_path, tune_files
     from pii.cli.base import progress_bar
 
     target = output or default_config_path(model)
     with ExitStack() as stack:
+
         def progress(label: str, total: int):
             stack.close()
             return stack.enter_context(progress_bar(total, label))
 
-        cfg = tune_files(model, project_path(train), project_path(valid), target, limit=limit,
-                         ks=_ints(ks), nearest_limit=nearest_limit, gen_limit=gen_limit, seed=seed,
-                         log=lambda s: err.print(s, highlight=False), progress=progress)
+        cfg = tune_files(
+            model,
+            project_path(train),
+            project_path(valid),
+            target,
+            limit=limit,
+            ks=_ints(ks),
+            nearest_limit=nearest_limit,
+            gen_limit=gen_limit,
+            seed=seed,
+            log=lambda s: err.print(s, highlight=False),
+            progress=progress,
+        )
     m = cfg.tuned_on["valid_metrics"]
-    out.print(f"best: instruction={cfg.instruction} k={cfg.k} selection={cfg.selection} "
-              f"calibrate={cfg.calibrate} threshold={cfg.threshold:.3f}")
-    out.print(f"valid (n={m['n']}): F1 {m['f1']:.3f}  precision {m['precision']:.3f}  "
-              f"recall {m['recall']:.3f}  F2 {m['f2']:.3f}")
+    out.print(
+        f"best: instruction={cfg.instruction} k={cfg.k} selection={cfg.selection} "
+        f"calibrate={cfg.calibrate} threshold={cfg.threshold:.3f}"
+    )
+    out.print(
+        f"valid (n={m['n']}): F1 {m['f1']:.3f}  precision {m['precision']:.3f}  "
+        f"recall {m['recall']:.3f}  F2 {m['f2']:.3f}"
+    )
     g = cfg.tuned_on["generation"]
     out.print(f"generation mode: {g['format_failures']}/{g['n']} format failures")
     out.print(f"saved {target}")

@@ -13,6 +13,7 @@ from rich.table import Table
 from pii import __version__, blas, netguard
 from pii.cli import baseline, golden
 from pii.cli.base import err, handle_errors, out, progress_bar, sub_app
+from pii.cli.bench import bench
 from pii.errors import DataError
 
 app = sub_app("Is fine-tuning worth it? Few-shot vs LoRA PII detection, measured locally.")
@@ -20,6 +21,7 @@ app.add_typer(golden.app, name="golden")
 app.add_typer(baseline.app, name="baseline")
 models_app = sub_app("List the known models and what is cached; download hub models.")
 app.add_typer(models_app, name="models")
+app.command()(bench)
 
 
 def _version(value: bool) -> None:
@@ -83,8 +85,11 @@ def models_list() -> None:
     t = Table("name", "source", "description")
     for spec in models.SPECS.values():
         source = spec.hub_id or f"pip:{spec.gguf_package} (GGUF)"
-        t.add_row(spec.name + (" (default)" if spec.name == models.DEFAULT_MODEL else ""),
-                  source, spec.description)
+        t.add_row(
+            spec.name + (" (default)" if spec.name == models.DEFAULT_MODEL else ""),
+            source,
+            spec.description,
+        )
     out.print(t)
     rows = models.cached()
     out.print(f"cache: {models.cache_root()}")
@@ -122,16 +127,33 @@ def _load_classifier(classifier: str, model: str, config: Path | None, threshold
 @handle_errors
 def classify(
     text: Annotated[str | None, typer.Argument(help="A text to classify (or use --file).")] = None,
-    file: Annotated[Path | None, typer.Option("--file", "-f", help="A .jsonl file (field `text`, "
-                                              "optional `id`) or a .txt file, one text a line.")] = None,
-    model: Annotated[str, typer.Option(help="Model spec, local MLX directory or hub id.")] = "smollm2-135m",
+    file: Annotated[
+        Path | None,
+        typer.Option(
+            "--file",
+            "-f",
+            help="A .jsonl file (field `text`, optional `id`) or a .txt file, one text a line.",
+        ),
+    ] = None,
+    model: Annotated[
+        str, typer.Option(help="Model spec, local MLX directory or hub id.")
+    ] = "smollm2-135m",
     classifier: Annotated[str, typer.Option(help="Classifier kind.")] = "fewshot",
-    config: Annotated[Path | None, typer.Option(help="Baseline config JSON (default: the tuned "
-                                                "one for --model in bench/baselines/).")] = None,
-    threshold: Annotated[float | None, typer.Option(min=0.0, max=1.0, help="Override the "
-                                                    "decision threshold.")] = None,
-    generate: Annotated[bool, typer.Option(help="Answer by greedy generation instead of "
-                                           "label scoring (shows format failures).")] = False,
+    config: Annotated[
+        Path | None,
+        typer.Option(
+            help="Baseline config JSON (default: the tuned one for --model in bench/baselines/)."
+        ),
+    ] = None,
+    threshold: Annotated[
+        float | None, typer.Option(min=0.0, max=1.0, help="Override the decision threshold.")
+    ] = None,
+    generate: Annotated[
+        bool,
+        typer.Option(
+            help="Answer by greedy generation instead of label scoring (shows format failures)."
+        ),
+    ] = False,
     as_json: Annotated[bool, typer.Option("--json", help="One JSON object per text.")] = False,
 ) -> None:
     """P(PII) for each text and the decision at the configured threshold.
@@ -152,14 +174,21 @@ def classify(
     with progress_bar(len(texts), "classifying", enabled=len(texts) > 1) as advance:
         if generate:
             answers = clf.generate(texts, progress=advance)
-            rows = [{"id": i, "answer": a, "format_failure": a is None} for (i, _), a in zip(items, answers, strict=True)]
+            rows = [
+                {"id": i, "answer": a, "format_failure": a is None}
+                for (i, _), a in zip(items, answers, strict=True)
+            ]
         else:
             p = clf.predict_proba(texts, progress=advance)[:, 1]
-            rows = [{"id": i, "p_pii": round(float(v), 4), "has_pii": bool(v >= clf.threshold)}
-                    for (i, _), v in zip(items, p, strict=True)]
+            rows = [
+                {"id": i, "p_pii": round(float(v), 4), "has_pii": bool(v >= clf.threshold)}
+                for (i, _), v in zip(items, p, strict=True)
+            ]
     if clf.truncated:
-        err.print(f"note: {clf.truncated} text(s) longer than {clf.config.max_text_tokens} tokens "
-                  "were truncated (the head was kept)")
+        err.print(
+            f"note: {clf.truncated} text(s) longer than {clf.config.max_text_tokens} tokens "
+            "were truncated (the head was kept)"
+        )
     if as_json:
         for row in rows:
             print(json.dumps(row))
@@ -167,8 +196,11 @@ def classify(
     t = Table("id", "answer" if generate else "P(PII)", "decision")
     for row in rows:
         if generate:
-            t.add_row(row["id"], "format failure" if row["answer"] is None else str(row["answer"]),
-                      {True: "PII", False: "no PII", None: "-"}[row["answer"]])
+            t.add_row(
+                row["id"],
+                "format failure" if row["answer"] is None else str(row["answer"]),
+                {True: "PII", False: "no PII", None: "-"}[row["answer"]],
+            )
         else:
             t.add_row(row["id"], f"{row['p_pii']:.3f}", "PII" if row["has_pii"] else "no PII")
     out.print(t)

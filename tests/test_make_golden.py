@@ -1,0 +1,239 @@
+"""scripts/make_golden.py on a tiny template + hand fixture: reproducible, template-disjoint,
+held-out slices kept out of train, checksums valid for PII and invalid for look-alikes."""
+
+import importlib.util
+import json
+import random
+import re
+import sys
+from pathlib import Path
+
+import pytest
+
+from pii import validators as v
+from pii.golden.schema import read_records
+
+ROOT = Path(__file__).resolve().parent.parent
+_spec = importlib.util.spec_from_file_location("make_golden", ROOT / "scripts/make_golden.py")
+make_golden = importlib.util.module_from_spec(_spec)
+sys.modules["make_golden"] = make_golden
+_spec.loader.exec_module(make_golden)
+from golden_slots import obfuscate  # noqa: E402  (make_golden put scripts/ on sys.path)
+
+TEMPLATES = [
+    ("en-form-001", "form", "Name: [[person]]\nCard: [[card]]\nIBAN: [[iban]]"),
+    ("en-form-002", "form", "Member [[person]], email [[email]], phone [[phone]]"),
+    ("en-chat-001", "chat", "A: Hi [[first_name]]! B: order [[order_id]] ships on [[date]]"),
+    ("en-chat-002", "chat", "A: who was it? B: <[[person]]>, again <[[person]]>, at [[phone]]"),
+    ("en-record-001", "record", '{"order_ref": "[[invalid_card]]", "sample": "[[invalid_iban]]"}'),
+    ("en-record-002", "record", '{"user": "[[username]]", "ip": "[[ip]]", "dob": "[[dob]]"}'),
+    ("en-log-001", "log", "[[timestamp]] WARN disk [[number]]% full on [[private_ip]]"),
+    ("en-log-002", "log", "[[timestamp]] login user=[[username]] from [[ip]]"),
+    ("en-email-001", "email", "Hello,\nmy new address is [[address]].\nRegards, [[person]]"),
+    ("en-email-002", "email", "Dear customer, write to [[company_email]] or [[company_phone]]."),
+    ("en-log-003", "log", "device [[mac]] (IMEI [[imei]]) registered to [[person]]"),
+    ("en-form-003", "form", "VIN: [[vin]]\nPlate: [[plate]]\nOwner: [[person]]"),
+    ("en-code-001", "code", 'API_KEY = "[[api_key]]"  # owner: [[person]]'),
+    ("en-code-002", "code", 'VERSION = "[[version]]"'),
+    ("de-chat-001", "chat", "Hallo, meine IBAN ist [[iban]]\nGruß [[person]]"),
+    ("de-form-001", "form", "Steuer-ID: [[national_id]]\nName: [[person]]"),
+    ("de-email-001", "email", "Bitte an [[company_email]] schreiben, Bestellung [[order_id]]."),
+    ("fr-chat-001", "chat", "Mon numéro : [[phone]], mon mail : [[email]]"),
+    ("fr-form-001", "form", "NIR: [[national_id]]\nNom: [[person]]"),
+    ("es-chat-001", "chat", "DNI: [[national_id]]\nTarjeta: [[card]]"),
+    ("es-email-001", "email", "Escríbanos a [[company_email]] sobre el pedido [[order_id]]."),
+]
+HELD_OUT = {"en-log-003", "en-form-003", "en-code-001", "en-code-002"}
+TAGS = {"format": "chat", "language": "en", "difficulty": "hard", "obfuscated": False}
+HAND = [
+    {"split": "test", "text": "Call Maria Lindqvist on 0176 4829 1157.", "has_pii": True,
+     "pii_types": ["PHONE", "PERSON_NAME"], "template_id": "hand",
+     "tags": {**TAGS, "hard_negative": False, "negative_kind": None}},
+    {"split": "valid", "text": "Order 4929 1234 5678 9012 shipped.", "has_pii": False,
+     "pii_types": [], "template_id": "hand", "note": "fails Luhn",
+     "tags": {**TAGS, "hard_negative": True, "negative_kind": "order_number"}},
+    {"split": "test", "text": "My phone's IMEI is 490154203237518.", "has_pii": True,
+     "pii_types": ["DEVICE_ID"], "template_id": "hand",
+     "tags": {**TAGS, "hard_negative": False, "negative_kind": None}},
+]  # fmt: skip
+SIZES = ["--train-size", "40", "--valid-size", "14", "--test-size", "24"]
+
+
+def write_sources(root, templates=TEMPLATES, hand=HAND):
+    tdir, hdir = root / "templates", root / "hand"
+    tdir.mkdir(parents=True)
+    hdir.mkdir()
+    lines = [
+        {"template_id": tid, "format": fmt, "language": tid[:2], "difficulty": "easy", "text": text}
+        for tid, fmt, text in templates
+    ]
+    (tdir / "fixture.jsonl").write_text(
+        "".join(json.dumps(x, ensure_ascii=False) + "\n" for x in lines)
+    )
+    (hdir / "hand.jsonl").write_text("".join(json.dumps(x) + "\n" for x in hand))
+    return tdir, hdir
+
+
+def build(tmp_path, name="out", *extra):
+    out = tmp_path / name
+    args = ["--templates", str(tmp_path / "src/templates"), "--hand", str(tmp_path / "src/hand")]
+    code = make_golden.main([*args, "--out", str(out), *SIZES, *extra])
+    return code, out
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory):
+    tmp_path = tmp_path_factory.mktemp("golden")
+    write_sources(tmp_path / "src")
+    code, out = build(tmp_path, "out", "--no-assert")
+    assert code == 0
+    splits = {s: read_records(out / f"{s}.jsonl") for s in ("train", "valid", "test")}
+    return tmp_path, out, splits
+
+
+def by_template(splits, tid, plain=True):
+    return [
+        r
+        for records in splits.values()
+        for r in records
+        if r["template_id"] == tid and not (plain and r["tags"]["obfuscated"])
+    ]
+
+
+def test_build_is_byte_for_byte_reproducible(built):
+    tmp_path, out, _ = built
+    code, again = build(tmp_path, "again", "--no-assert")
+    assert code == 0
+    for split in ("train", "valid", "test"):
+        assert (out / f"{split}.jsonl").read_bytes() == (again / f"{split}.jsonl").read_bytes()
+    code, other = build(tmp_path, "other", "--no-assert", "--seed", "14")
+    assert (out / "train.jsonl").read_bytes() != (other / "train.jsonl").read_bytes()
+
+
+def test_ids_order_and_schema(built):
+    _, out, splits = built
+    for split, records in splits.items():
+        assert [r["id"] for r in records] == [
+            f"{split}-{i:06d}" for i in range(1, len(records) + 1)
+        ]
+        assert len({r["text"] for r in records}) == len(records)  # duplicates dropped
+    first = json.loads((out / "train.jsonl").read_text().splitlines()[0])
+    assert list(first) == ["id", "text", "has_pii", "pii_types", "tags", "template_id"]
+
+
+def test_templates_are_disjoint_and_held_out_never_in_train(built):
+    _, _, splits = built
+    seen = {}
+    for split, records in splits.items():
+        for r in records:
+            if r["template_id"] != "hand":
+                assert seen.setdefault(r["template_id"], split) == split
+    assert not HELD_OUT & {r["template_id"] for r in splits["train"]}
+    assert set(seen) >= HELD_OUT  # every held-out template was rendered somewhere
+    for r in splits["train"]:
+        assert r["tags"]["format"] != "code" and not r["tags"]["novel"]
+        assert not {"DEVICE_ID", "VEHICLE_ID"} & set(r["pii_types"])
+    assert all(len(records) > 0 for records in splits.values())
+
+
+def test_hand_items_land_in_their_split_with_novel_assigned(built):
+    _, _, splits = built
+    hand = {split: [r for r in rs if r["template_id"] == "hand"] for split, rs in splits.items()}
+    assert hand["train"] == [] and len(hand["valid"]) == 1 and len(hand["test"]) == 2
+    by_text = {r["text"]: r for r in hand["test"]}
+    assert by_text[HAND[0]["text"]]["pii_types"] == ["PERSON_NAME", "PHONE"]  # sorted
+    assert by_text[HAND[2]["text"]]["tags"]["novel"] is True
+    assert by_text[HAND[0]["text"]]["tags"]["novel"] is False
+
+
+def test_cards_ibans_and_national_ids_pass_their_checks(built):
+    _, _, splits = built
+    cards = [re.search(r"Card: (.*)", r["text"])[1] for r in by_template(splits, "en-form-001")]
+    cards += [re.search(r"Tarjeta: (.*)", r["text"])[1] for r in by_template(splits, "es-chat-001")]
+    ibans = [re.search(r"IBAN: (.*)", r["text"])[1] for r in by_template(splits, "en-form-001")]
+    de_ibans = [
+        re.search(r"IBAN ist (.*)", r["text"])[1] for r in by_template(splits, "de-chat-001")
+    ]
+    assert cards and ibans and de_ibans
+    assert all(v.luhn_valid(c) and not v.is_test_card(c) for c in cards)
+    assert all(v.iban_valid(i) for i in ibans + de_ibans)
+    assert all(i.startswith("DE") for i in de_ibans)
+    ids = {
+        "de-form-001": (r"Steuer-ID: (.*)", v.steuer_id_valid),
+        "fr-form-001": (r"NIR: (.*)", v.nir_valid),
+        "es-chat-001": (r"DNI: (.*)", v.dni_valid),
+    }
+    for tid, (pattern, valid) in ids.items():
+        values = [re.search(pattern, r["text"])[1] for r in by_template(splits, tid)]
+        assert values and all(valid(x) for x in values), tid
+
+
+def test_look_alikes_fail_their_checks_and_label_as_hard_negatives(built):
+    _, _, splits = built
+    records = by_template(splits, "en-record-001", plain=False)
+    assert records
+    for r in records:
+        values = json.loads(r["text"])
+        assert not v.luhn_valid(values["order_ref"])
+        assert not v.iban_valid(values["sample"])
+        assert r["has_pii"] is False and r["pii_types"] == []
+        assert r["tags"]["hard_negative"] is True
+        assert r["tags"]["negative_kind"] == "invalid_checksum"
+    for r in by_template(splits, "en-log-001"):
+        assert r["tags"]["negative_kind"] == "timestamp"  # the first look-alike in the text
+        ip = re.search(r"full on (\S+)", r["text"])[1]
+        assert ip.startswith(
+            ("10.", "192.168.", "172.", "192.0.2.", "198.51.100.", "203.0.113.", "127.", "2001:db8")
+        )
+
+
+def test_labels_from_slots_and_same_slot_same_value(built):
+    _, _, splits = built
+    for r in by_template(splits, "en-log-003", plain=False):
+        assert r["pii_types"] == ["DEVICE_ID", "PERSON_NAME"] and r["tags"]["novel"] is True
+        assert v.imei_valid(re.search(r"IMEI ([\d-]+)", r["text"])[1]) or r["tags"]["obfuscated"]
+    for r in by_template(splits, "en-form-003"):
+        assert v.vin_valid(re.search(r"VIN: (\S+)", r["text"])[1])
+    records = by_template(splits, "en-chat-002", plain=False)
+    assert records
+    for r in records:
+        first, second = re.findall(r"<(.*?)>", r["text"])
+        assert first == second
+
+
+def test_obfuscation_spells_out_and_keeps_digits():
+    rng = random.Random(1)
+    spelled = obfuscate("email", "lena.koch@web.de", "de", rng, newline_ok=True)
+    assert "@" not in spelled and re.search(r"punkt", spelled, re.IGNORECASE)
+    spelled = obfuscate("email", "jean@orange.fr", "fr", random.Random(2), newline_ok=True)
+    assert "@" not in spelled and "point" in spelled
+    for seed in range(20):
+        card = obfuscate("card", "4539 1488 0343 6467", "en", random.Random(seed), newline_ok=False)
+        assert card != "4539 1488 0343 6467" and "\n" not in card
+        assert re.sub(r"\D", "", card) == "4539148803436467"
+
+
+def test_missed_coverage_fails_loudly_and_writes_nothing(built, capsys):
+    tmp_path, _, _ = built
+    code, out = build(tmp_path, "strict")
+    assert code == 1
+    err = capsys.readouterr().err
+    assert "coverage quotas not met (nothing written)" in err
+    assert re.search(r"test: GEO_PRECISE in 0 positives, needs >= 25", err)
+    assert not (out / "train.jsonl").exists()
+
+
+def test_unknown_slot_is_named(tmp_path, capsys):
+    write_sources(tmp_path / "src", [*TEMPLATES, ("en-sms-001", "sms", "hi [[shoe_size]]")])
+    code, _ = build(tmp_path, "out", "--no-assert")
+    assert code == 1
+    err = capsys.readouterr().err
+    assert "fixture.jsonl:22: template en-sms-001: unknown slot(s) shoe_size" in err
+
+
+def test_bad_hand_item_is_named(tmp_path, capsys):
+    bad = {**HAND[0], "pii_types": ["PHONE", "NOPE"]}
+    write_sources(tmp_path / "src", hand=[HAND[1], bad])
+    code, _ = build(tmp_path, "out", "--no-assert")
+    assert code == 1
+    assert "hand.jsonl:2: unknown type 'NOPE'" in capsys.readouterr().err
