@@ -90,8 +90,8 @@ def test_clean_set_passes(golden):
 def test_planted_near_duplicate_is_reported_with_both_lines(golden):
     train, test = golden
     lines = test.read_text().splitlines()
-    # Same skeleton as train line 1 (en-email-001) with other values and one word changed.
-    text = "Hi Olga, please send the signed contract to o.p@mail.fr before Monday. Best, Li Wu"
+    # Same skeleton as train line 1 (en-email-001) with other values and one word added.
+    text = "Hi Olga, please send the signed lease back to o.p@mail.fr before Monday. Best, Li Wu"
     lines.append(json.dumps(rec("test", 5, "en-email-099", text, ("EMAIL",))))
     test.write_text("\n".join(lines) + "\n")
     problems = [str(p) for p in check_files([train, test]).problems]

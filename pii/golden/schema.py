@@ -200,7 +200,12 @@ def read_records(path: str | Path) -> list[dict[str, Any]]:
 def features() -> datasets.Features:
     """The `datasets` feature schema of a golden record (explicit, so an all-null
     negative_kind column is still a string column)."""
-    from datasets import Features, List, Value
+    from datasets import Features, Value
+
+    try:
+        from datasets import List
+    except ImportError:  # datasets < 4 spells a list feature Sequence
+        from datasets import Sequence as List
 
     string, boolean = Value("string"), Value("bool")
     return Features(
