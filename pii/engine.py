@@ -63,6 +63,10 @@ class Engine:
             raise ModelError(f"model '{name}': unsupported architecture (no decoder stack)")
         self._inner = inner
 
+    def clear_cache(self) -> None:
+        """Forget cached prefixes (needed when the weights change, e.g. during training)."""
+        self._prefixes.clear()
+
     # -- tokens -------------------------------------------------------------------------
     def encode(self, text: str) -> list[int]:
         return list(self.tokenizer.encode(text, add_special_tokens=False))
@@ -186,6 +190,6 @@ def load_engine(
     if adapter is not None:
         from pii.adapters import apply_adapter
 
-        net = apply_adapter(net, Path(adapter), model)
+        net = apply_adapter(net, Path(adapter), model, model_dir)
     net.eval()
     return Engine(net, tokenizer, model, model_dir)

@@ -122,3 +122,46 @@ def test_classify_bad_config_is_an_error(tiny_model, tmp_path):
 def test_usage_error_exit_code():
     result = run("classify", "--no-such-option")
     assert result.exit_code == 2
+
+
+def test_train_then_classify_with_the_adapter(tiny_model, tmp_path):
+    from tests.golden_fixtures import write_split
+
+    train_file = write_split(tmp_path / "train.jsonl", "train", 32)
+    valid_file = write_split(tmp_path / "valid.jsonl", "valid", 16, start=100)
+    recipe = tmp_path / "r.yaml"
+    recipe.write_text(
+        "rank: 4\nnum_layers: 2\niters: 4\nbatch_size: 4\nmax_tokens: 32\n"
+        "steps_per_eval: 2\nval_limit: null\nval_batches: 2\nwarmup: 0\nprecision: float32\n"
+    )
+    out = tmp_path / "adapter"
+    args = [
+        "train",
+        "--out",
+        out,
+        "--config",
+        recipe,
+        "--model",
+        tiny_model,
+        "--train",
+        train_file,
+        "--valid",
+        valid_file,
+    ]
+    result = run(*args)
+    assert result.exit_code == 0, result.output
+    assert "best step" in result.output
+    again = run(*args)
+    assert again.exit_code == 1 and "--resume" in again.output
+    result = run("classify", "Call Maria Lopez", "--model", tiny_model, "--adapter", out, "--json")
+    assert result.exit_code == 0, result.output
+    assert 0 <= json.loads(result.output.strip().splitlines()[-1])["p_pii"] <= 1
+    result = run("classify", "hello", "--model", tiny_model, "--adapter", tmp_path / "missing")
+    assert result.exit_code == 1 and "adapter directory not found" in result.output
+
+
+def test_train_bad_recipe_is_a_clear_error(tmp_path):
+    recipe = tmp_path / "r.yaml"
+    recipe.write_text("learning_rate: -1\n")
+    result = run("train", "--out", tmp_path / "o", "--config", recipe)
+    assert result.exit_code == 1 and "learning_rate=-1" in result.output

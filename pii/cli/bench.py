@@ -35,6 +35,12 @@ def bench(
     config: Annotated[
         Path | None, typer.Option(help="Baseline config (default: the tuned one).")
     ] = None,
+    adapter: Annotated[
+        Path, typer.Option(help="LoRA adapter directory (skipped with a note if absent).")
+    ] = Path("adapters/smollm2-135m"),
+    classifiers: Annotated[
+        str, typer.Option(help="Comma-separated: fewshot, adapter.")
+    ] = "fewshot,adapter",
     limit: Annotated[int | None, typer.Option(min=1, help="Only the first N items.")] = None,
     output: Annotated[Path, typer.Option("--out", help="Report directory.")] = Path(
         "bench/results/latest"
@@ -47,12 +53,13 @@ def bench(
         ),
     ] = None,
 ) -> None:
-    """Bench the tuned few-shot baseline on the golden test set and write a report.
+    """Bench the tuned few-shot baseline and the LoRA adapter on the golden test set.
 
     Accuracy with 95% bootstrap intervals, hard-negative false-positive rate, latency; writes report.json and report.md to --out. Zero network: attempts are counted and reported.
     """
     from pii import bench as lib
-    from pii.baseline import load_fewshot, project_path
+    from pii.baseline import project_path
+    from pii.classifier import load_classifier
     from pii.golden.schema import read_records
     from pii.jsonl import write_atomic
 
@@ -60,9 +67,18 @@ def bench(
     data = project_path(data)
     records = read_records(data)[:limit]
     env = lib.environment(data, model)
-    classifiers = [load_fewshot(model, config)]
+    kinds = [k.strip() for k in classifiers.split(",") if k.strip()]
+    adapter = project_path(adapter)
+    if "adapter" in kinds and not adapter.exists():
+        err.print(
+            f"note: no adapter at {adapter}; benching without it (train one with `pii train`)"
+        )
+        kinds.remove("adapter")
+    loaded = [load_classifier(kind, model, config=config, adapter=adapter) for kind in kinds]
+    if not loaded:
+        raise ConfigError("no classifier to bench: use --classifiers fewshot,adapter")
     results = []
-    for clf in classifiers:
+    for clf in loaded:
         with progress_bar(len(records), f"{clf.name}") as advance:
             result = lib.evaluate(clf, records, progress=advance)
         result["latency"] = lib.latency(clf, [r["text"] for r in records])

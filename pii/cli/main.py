@@ -14,6 +14,7 @@ from pii import __version__, blas, netguard
 from pii.cli import baseline, golden
 from pii.cli.base import err, handle_errors, out, progress_bar, sub_app
 from pii.cli.bench import bench
+from pii.cli.train import train
 from pii.errors import DataError
 
 app = sub_app("Is fine-tuning worth it? Few-shot vs LoRA PII detection, measured locally.")
@@ -22,6 +23,7 @@ app.add_typer(baseline.app, name="baseline")
 models_app = sub_app("List the known models and what is cached; download hub models.")
 app.add_typer(models_app, name="models")
 app.command()(bench)
+app.command()(train)
 
 
 def _version(value: bool) -> None:
@@ -112,17 +114,6 @@ def models_pull(
     out.print(f"{name}: {path}")
 
 
-def _load_classifier(classifier: str, model: str, config: Path | None, threshold: float | None):
-    from pii.baseline import load_fewshot
-
-    if classifier != "fewshot":
-        raise DataError(f"unknown classifier '{classifier}': available: fewshot")
-    clf = load_fewshot(model, config)
-    if threshold is not None:
-        clf.threshold = threshold
-    return clf
-
-
 @app.command()
 @handle_errors
 def classify(
@@ -138,7 +129,12 @@ def classify(
     model: Annotated[
         str, typer.Option(help="Model spec, local MLX directory or hub id.")
     ] = "smollm2-135m",
-    classifier: Annotated[str, typer.Option(help="Classifier kind.")] = "fewshot",
+    classifier: Annotated[
+        str, typer.Option(help="fewshot (the tuned baseline) or adapter.")
+    ] = "fewshot",
+    adapter: Annotated[
+        Path | None, typer.Option(help="LoRA adapter directory (implies --classifier adapter).")
+    ] = None,
     config: Annotated[
         Path | None,
         typer.Option(
@@ -169,7 +165,10 @@ def classify(
         if not t.strip():
             where = f"{file}: id {item_id}" if file else "the argument"
             raise DataError(f"{where}: empty text; nothing to classify")
-    clf = _load_classifier(classifier, model, config, threshold)
+    from pii.classifier import load_classifier
+
+    kind = "adapter" if adapter is not None else classifier
+    clf = load_classifier(kind, model, config=config, adapter=adapter, threshold=threshold)
     texts = [t for _, t in items]
     with progress_bar(len(texts), "classifying", enabled=len(texts) > 1) as advance:
         if generate:

@@ -1,0 +1,156 @@
+import json
+
+import mlx.core as mx
+import numpy as np
+import pytest
+
+from pii import train
+from pii.errors import ConfigError, ModelError
+from tests.golden_fixtures import write_split
+
+
+@pytest.fixture(scope="module")
+def data(tmp_path_factory):
+    d = tmp_path_factory.mktemp("data")
+    return write_split(d / "train.jsonl", "train", 48), write_split(
+        d / "valid.jsonl", "valid", 16, start=500
+    )
+
+
+def config(model, **kw):
+    base = dict(
+        model=str(model),
+        rank=4,
+        scale=10.0,
+        num_layers=2,
+        learning_rate=5e-3,
+        warmup=0,
+        iters=8,
+        batch_size=4,
+        max_tokens=32,
+        steps_per_eval=4,
+        val_limit=None,
+        val_batches=2,
+        patience=10,
+        instruction="short",
+        precision="float32",
+    )
+    return train.TrainConfig(**(base | kw))
+
+
+def run(cfg, out, data, **kw):
+    return train.run(cfg, out, data[0], data[1], log=lambda s: None, **kw)
+
+
+def test_loss_falls_and_artifacts_are_written(tiny_model, data, tmp_path):
+    info = run(config(tiny_model, iters=12), tmp_path / "a", data)
+    losses = [h["train_loss"] for h in info["history"]]
+    assert losses[-1] < losses[0]
+    for name in ("adapter_config.json", "adapters.safetensors", "training.json"):
+        assert (tmp_path / "a" / name).exists()
+    assert not (tmp_path / "a" / "checkpoint").exists()
+    saved = json.loads((tmp_path / "a" / "training.json").read_text())
+    assert saved["threshold"] == saved["best"]["threshold"] and saved["n_train_examples"] == 48
+
+
+def test_same_seed_same_adapter(tiny_model, data, tmp_path):
+    run(config(tiny_model), tmp_path / "a", data)
+    run(config(tiny_model), tmp_path / "b", data)
+    a = mx.load(str(tmp_path / "a" / "adapters.safetensors"))
+    b = mx.load(str(tmp_path / "b" / "adapters.safetensors"))
+    assert a.keys() == b.keys()
+    for k in a:
+        np.testing.assert_allclose(np.array(a[k]), np.array(b[k]), atol=1e-6)
+
+
+def test_resume_equals_uninterrupted(tiny_model, data, tmp_path, monkeypatch):
+    full = run(config(tiny_model), tmp_path / "full", data)
+    real_save = train._save_checkpoint
+
+    def save_then_crash(*args, **kwargs):
+        real_save(*args, **kwargs)
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(train, "_save_checkpoint", save_then_crash)
+    with pytest.raises(KeyboardInterrupt):
+        run(config(tiny_model), tmp_path / "cut", data)
+    monkeypatch.setattr(train, "_save_checkpoint", real_save)
+    assert json.loads((tmp_path / "cut/checkpoint/state.json").read_text())["state"]["step"] == 4
+    resumed = run(config(tiny_model), tmp_path / "cut", data, resume=True)
+    for a, b in zip(full["history"], resumed["history"], strict=True):
+        assert a["step"] == b["step"]
+        assert a["val_loss"] == pytest.approx(b["val_loss"], abs=1e-5)
+        assert a["train_loss"] == pytest.approx(b["train_loss"], abs=1e-5)
+
+
+def test_resume_needs_the_same_config(tiny_model, data, tmp_path):
+    with pytest.raises(ConfigError, match="nothing to resume"):
+        run(config(tiny_model), tmp_path / "none", data, resume=True)
+    run(config(tiny_model, iters=4), tmp_path / "x", data)
+    with pytest.raises(ConfigError, match="already holds an adapter"):
+        run(config(tiny_model, iters=4), tmp_path / "x", data)
+
+
+def test_adapter_round_trips_through_load(tiny_model, data, tmp_path):
+    from pii.classifier import load_adapter_classifier
+
+    info = run(config(tiny_model), tmp_path / "a", data)
+    clf = load_adapter_classifier(tmp_path / "a", model=str(tiny_model))
+    assert clf.threshold == info["threshold"]
+    texts = [json.loads(line)["text"] for line in data[1].read_text().splitlines()]
+    y = np.array([json.loads(line)["has_pii"] for line in data[1].read_text().splitlines()])
+    from pii import metrics
+
+    p = clf.predict_proba(texts)[:, 1]
+    assert metrics.summary(y, p >= clf.threshold)["f1"] == pytest.approx(
+        info["best"]["val_f1"], abs=1e-3
+    )
+
+
+def test_mismatch_errors(tiny_model, data, tmp_path, tmp_path_factory):
+    from pii.engine import load_engine
+    from tests.tiny import make_llama
+
+    run(config(tiny_model), tmp_path / "a", data)
+    other = make_llama(tmp_path_factory.mktemp("other") / "m", seed=1)
+    with pytest.raises(ModelError, match="trained on base model"):
+        load_engine(str(other), adapter=tmp_path / "a", precision="float32")
+    with pytest.raises(ModelError, match="adapter directory not found"):
+        load_engine(str(tiny_model), adapter=tmp_path / "nope", precision="float32")
+    broken = tmp_path / "a" / "adapters.safetensors"
+    broken.write_bytes(broken.read_bytes()[:100])
+    with pytest.raises(ModelError, match="corrupted"):
+        load_engine(str(tiny_model), adapter=tmp_path / "a", precision="float32")
+    (tmp_path / "a" / "adapters.safetensors").unlink()
+    with pytest.raises(ModelError, match="missing adapters.safetensors"):
+        load_engine(str(tiny_model), adapter=tmp_path / "a", precision="float32")
+
+
+def test_incompatible_adapter_config_is_an_error(tiny_model, data, tmp_path):
+    from pii.engine import load_engine
+
+    run(config(tiny_model), tmp_path / "a", data)
+    cfg_path = tmp_path / "a" / "adapter_config.json"
+    cfg = json.loads(cfg_path.read_text())
+    cfg["lora_parameters"]["rank"] = 16
+    cfg_path.write_text(json.dumps(cfg))
+    with pytest.raises(ModelError, match="does not fit this model"):
+        load_engine(str(tiny_model), adapter=tmp_path / "a", precision="float32")
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [("rank: 0\n", "rank=0"), ("bogus: 1\n", "unknown keys"), ("rank: [\n", "invalid YAML")],
+)
+def test_bad_config_files(tmp_path, content, message):
+    path = tmp_path / "c.yaml"
+    path.write_text(content)
+    with pytest.raises(ConfigError, match=message):
+        train.TrainConfig.from_file(path)
+
+
+def test_cli_overrides_win_over_the_file(tmp_path):
+    path = tmp_path / "c.toml"
+    path.write_text("rank = 4\niters = 10\n")
+    cfg = train.TrainConfig.from_file(path, {"iters": 20, "seed": None})
+    assert (cfg.rank, cfg.iters, cfg.seed) == (4, 20, 13)
