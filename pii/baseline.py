@@ -110,6 +110,7 @@ def tune(
     texts = [r["text"] for r in valid]
     y = np.array([r["has_pii"] for r in valid])
     rows: list[dict[str, Any]] = []
+    scores: dict[int, np.ndarray] = {}  # each candidate's log-odds, so the winner is not re-run
 
     def evaluate(cfg: FewShotConfig, idx: Sequence[int]) -> dict[str, Any]:
         clf = FewShotClassifier(engine, cfg, pool)
@@ -140,6 +141,7 @@ def tune(
             if not best or row["f1"] > best["f1"]:
                 best = row
         rows.append(best)
+        scores[id(best)] = logits
         log(
             f"  {cfg.instruction:9s} k={cfg.k:<2d} {cfg.selection:8s} calibrate={best['calibrate']!s:5s} "
             f"F1={best['f1']:.3f} (n={len(idx)}, {seconds:.0f}s, {best['mean_prompt_tokens']:.0f} tokens/text)"
@@ -180,7 +182,7 @@ def tune(
         exemplar_ids=top["exemplar_ids"],
     )
     clf = FewShotClassifier(engine, winner, pool)
-    p = clf.predict_proba(texts)[:, 1]
+    p = clf.proba_from_logits(scores[id(top)])[:, 1]
     summary = metrics.summary(y, p >= winner.threshold)
     gen_idx = sorted(random.Random(seed).sample(list(every), min(gen_limit, len(valid))))
     advance = progress("generation mode", len(gen_idx)) if progress else None
