@@ -1,4 +1,4 @@
-"""`pii bench`: the classifiers on a golden file, with a report written to disk."""
+"""`pii bench` and `pii compare`: the baseline-vs-adapter study and its reports."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ import typer
 from rich.table import Table
 
 from pii.cli.base import EXIT_GATE, err, handle_errors, out, progress_bar
-from pii.errors import ConfigError
+from pii.errors import ConfigError, DataError
 
 
 def _gates(specs: list[str]) -> dict[str, float]:
@@ -24,6 +24,15 @@ def _gates(specs: list[str]) -> dict[str, float]:
     return gates
 
 
+def _print_headline(report: dict, label: str = "") -> None:
+    from pii.report import HEADLINE_HEADER, headline_rows
+
+    t = Table(*HEADLINE_HEADER, title=label or None)
+    for row in headline_rows(report):
+        t.add_row(*row)
+    out.print(t)
+
+
 @handle_errors
 def bench(
     model: Annotated[
@@ -33,7 +42,7 @@ def bench(
         "golden/test.jsonl"
     ),
     config: Annotated[
-        Path | None, typer.Option(help="Baseline config (default: the tuned one).")
+        Path | None, typer.Option(help="Baseline config (default: the tuned one for --model).")
     ] = None,
     adapter: Annotated[
         Path, typer.Option(help="LoRA adapter directory (skipped with a note if absent).")
@@ -45,91 +54,158 @@ def bench(
     output: Annotated[Path, typer.Option("--out", help="Report directory.")] = Path(
         "bench/results/latest"
     ),
-    as_json: Annotated[bool, typer.Option("--json", help="Print the report as JSON.")] = False,
+    latency_n: Annotated[int, typer.Option(min=1, help="Texts timed one by one for latency.")] = 20,
+    show_text: Annotated[
+        bool, typer.Option(help="Put record texts in the error list (personal data!).")
+    ] = False,
+    as_json: Annotated[
+        bool, typer.Option("--json", help="Print the report summary as JSON.")
+    ] = False,
     fail_under: Annotated[
         list[str] | None,
         typer.Option(
-            help="Quality gate METRIC=VALUE (repeatable); exit 3 when a classifier is below."
+            help="Quality gate METRIC=VALUE (repeatable): exit 3 when a classifier scores below."
         ),
     ] = None,
 ) -> None:
-    """Bench the tuned few-shot baseline and the LoRA adapter on the golden test set.
+    """Bench the tuned few-shot baseline against the LoRA adapter and give a verdict.
 
-    Accuracy with 95% bootstrap intervals, hard-negative false-positive rate, latency; writes report.json and report.md to --out. Zero network: attempts are counted and reported.
+    Accuracy with 95% bootstrap intervals, slices, calibration, the paired test, latency and the compute floor. Writes report.json, report.md, report.html and PNG plots to --out. Zero network: attempts are counted and reported.
     """
     from pii import bench as lib
+    from pii import blas, models, report
     from pii.baseline import project_path
     from pii.classifier import load_classifier
     from pii.golden.schema import read_records
     from pii.jsonl import write_atomic
 
     gates = _gates(fail_under or [])
-    data = project_path(data)
-    records = read_records(data)[:limit]
-    env = lib.environment(data, model)
     kinds = [k.strip() for k in classifiers.split(",") if k.strip()]
-    adapter = project_path(adapter)
+    data, adapter = project_path(data), project_path(adapter)
+    records = read_records(data)[:limit]
     if "adapter" in kinds and not adapter.exists():
         err.print(
             f"note: no adapter at {adapter}; benching without it (train one with `pii train`)"
         )
         kinds.remove("adapter")
-    loaded = [load_classifier(kind, model, config=config, adapter=adapter) for kind in kinds]
-    if not loaded:
+    if not kinds:
         raise ConfigError("no classifier to bench: use --classifiers fewshot,adapter")
-    results = []
-    for clf in loaded:
-        with progress_bar(len(records), f"{clf.name}") as advance:
-            result = lib.evaluate(clf, records, progress=advance)
-        result["latency"] = lib.latency(clf, [r["text"] for r in records])
-        results.append(result)
-    report = {
+    gflops = blas.gemm_gflops()
+    sections, arrays, cold = [], {}, {}
+    for kind in kinds:
+        clf = load_classifier(kind, model, config=config, adapter=adapter)
+        with progress_bar(len(records), f"{kind}: {clf.name}") as advance:
+            section, arr = lib.evaluate(
+                clf,
+                records,
+                gflops=gflops,
+                latency_n=latency_n,
+                show_text=show_text,
+                progress=advance,
+            )
+        section["kind"] = kind
+        section["disk_mb"] = round(
+            lib._dir_mb(clf.engine.model_dir) + (lib._dir_mb(adapter) if kind == "adapter" else 0),
+            1,
+        )
+        cold[kind] = lib.cold_start(kind, model, adapter, config)
+        section["cold_start_s"] = cold[kind]
+        sections.append(section)
+        arrays[kind] = arr
+        del clf
+    env = lib.environment(
+        data, model, gflops, models.resolve(model), adapter if "adapter" in kinds else None
+    )
+    rep = {
         "format_version": lib.FORMAT_VERSION,
         "n": len(records),
         "environment": env,
-        "classifiers": results,
-        "network_attempts": lib.network_attempts(),
+        "classifiers": sections,
+        "peak_memory_gb": lib.peak_memory_gb(),
     }
+    if {"fewshot", "adapter"} <= set(kinds):
+        lib.compare_pair(rep, records, arrays, "fewshot", "adapter")
+    rep["network_attempts"] = lib.network_attempts()
+    import numpy as np
+
+    y = np.array([r["has_pii"] for r in records], dtype=bool)
+    images = report.plots(
+        rep,
+        y,
+        {s["name"]: arrays[s["kind"]]["p"] for s in sections},
+        {s["name"]: arrays[s["kind"]]["times"] for s in sections},
+    )
+    text = report.markdown(rep)
     output.mkdir(parents=True, exist_ok=True)
-    write_atomic(output / "report.json", json.dumps(report, indent=2) + "\n")
-    write_atomic(output / "report.md", lib.markdown(report))
+    write_atomic(output / "report.json", json.dumps(rep, indent=2) + "\n")
+    write_atomic(output / "report.md", text)
+    write_atomic(output / "report.html", report.html_page(rep, text, images))
+    for name, png in images.items():
+        write_atomic(output / name, png)
     if as_json:
         print(
             json.dumps(
-                {k: v for k, v in report.items() if k != "classifiers"}
+                {k: v for k, v in rep.items() if k != "classifiers"}
                 | {
                     "classifiers": [
                         {k: v for k, v in c.items() if k not in ("p_pii", "errors")}
-                        for c in results
+                        for c in sections
                     ]
                 },
                 indent=2,
             )
         )
     else:
-        t = Table("classifier", "F1 [95% CI]", "F2", "recall", "precision", "AUROC", "p50 ms")
-        for c in results:
-            lo, hi = c["ci95"]["f1"]
-            t.add_row(
-                c["name"],
-                f"{c['f1']:.3f} [{lo:.3f}, {hi:.3f}]",
-                f"{c['f2']:.3f}",
-                f"{c['recall']:.3f}",
-                f"{c['precision']:.3f}",
-                "-" if c["auroc"] is None else f"{c['auroc']:.3f}",
-                f"{c['latency']['p50_s'] * 1000:.0f}",
+        _print_headline(rep)
+        if "verdict" in rep:
+            out.print(
+                f"[bold]verdict: {rep['verdict']['verdict']}[/] - {rep['verdict']['why']}",
+                highlight=False,
             )
-        out.print(t)
+            out.print(
+                f"novel slice (n={rep['novel']['n']}): {rep['novel']['finding']}", highlight=False
+            )
         out.print(
-            f"{len(records)} items, network attempts: {report['network_attempts']}; "
-            f"report: {output / 'report.md'}"
+            f"{len(records)} items, network attempts: {rep['network_attempts']}, peak memory "
+            f"{rep['peak_memory_gb']} GB; report: {output / 'report.html'}"
         )
     failed = [
-        f"{c['name']} {m}={c.get(m)} < {v}"
-        for c in results
+        f"{c['name']} {m}={c['scores'].get(m)} < {v}"
+        for c in sections
         for m, v in gates.items()
-        if c.get(m) is None or c[m] < v
+        if c["scores"].get(m) is None or c["scores"][m] < v
     ]
     if failed:
         err.print("quality gate failed: " + "; ".join(failed))
         raise typer.Exit(EXIT_GATE)
+
+
+@handle_errors
+def compare(
+    a: Annotated[Path, typer.Argument(help="First report.json (e.g. the embedded model).")],
+    b: Annotated[Path, typer.Argument(help="Second report.json (e.g. a 3B model on a Mac).")],
+) -> None:
+    """Compare two saved bench runs side by side (accuracy, latency, machine)."""
+    reports = []
+    for path in (a, b):
+        try:
+            reports.append(json.loads(Path(path).read_text(encoding="utf-8")))
+        except FileNotFoundError:
+            raise DataError(f"{path}: report not found; run `pii bench --out DIR` first") from None
+        except (json.JSONDecodeError, UnicodeDecodeError) as e:
+            raise DataError(f"{path}: not a JSON report ({e})") from None
+        if "classifiers" not in reports[-1] or "environment" not in reports[-1]:
+            raise DataError(f"{path}: not a pii bench report (no classifiers/environment)")
+    for path, rep in zip((a, b), reports, strict=True):
+        env = rep["environment"]
+        _print_headline(
+            rep,
+            f"{path}: {env['model']} on {Path(env['data']).name}, {env['processor']}, "
+            f"GEMM {env['gemm_gflops']} GFLOP/s",
+        )
+        if rep.get("verdict"):
+            out.print(
+                f"  verdict: {rep['verdict']['verdict']} - {rep['verdict']['why']}", highlight=False
+            )
+    if reports[0]["environment"]["data_sha256"] != reports[1]["environment"]["data_sha256"]:
+        err.print("note: the two runs used different data files; compare their numbers with care")

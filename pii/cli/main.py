@@ -13,7 +13,7 @@ from rich.table import Table
 from pii import __version__, blas, netguard
 from pii.cli import baseline, golden
 from pii.cli.base import err, handle_errors, out, progress_bar, sub_app
-from pii.cli.bench import bench
+from pii.cli.bench import bench, compare
 from pii.cli.train import train
 from pii.errors import DataError
 
@@ -23,6 +23,7 @@ app.add_typer(baseline.app, name="baseline")
 models_app = sub_app("List the known models and what is cached; download hub models.")
 app.add_typer(models_app, name="models")
 app.command()(bench)
+app.command()(compare)
 app.command()(train)
 
 

@@ -1,0 +1,119 @@
+import json
+
+import pytest
+from typer.testing import CliRunner
+
+from pii.cli import app
+from pii.fewshot import FewShotConfig
+from tests.golden_fixtures import write_split
+
+runner = CliRunner()
+
+
+@pytest.fixture(scope="module")
+def setup(tiny_model, tmp_path_factory):
+    from pii import train
+
+    d = tmp_path_factory.mktemp("bench")
+    tr = write_split(d / "train.jsonl", "train", 32)
+    va = write_split(d / "valid.jsonl", "valid", 16, start=100)
+    te = write_split(d / "test.jsonl", "test", 24, start=200)
+    cfg = d / "baseline.json"
+    FewShotConfig(model=str(tiny_model), k=0).save(cfg)
+    recipe = train.TrainConfig(
+        model=str(tiny_model),
+        rank=4,
+        num_layers=2,
+        iters=4,
+        batch_size=4,
+        max_tokens=32,
+        steps_per_eval=2,
+        val_limit=None,
+        val_batches=2,
+        warmup=0,
+        precision="float32",
+    )
+    train.run(recipe, d / "adapter", tr, va, log=lambda s: None)
+    return d, te, cfg
+
+
+def test_bench_writes_every_report_and_a_verdict(tiny_model, setup):
+    d, te, cfg = setup
+    out = d / "out"
+    result = runner.invoke(
+        app,
+        [
+            "bench",
+            "--model",
+            str(tiny_model),
+            "--data",
+            str(te),
+            "--config",
+            str(cfg),
+            "--adapter",
+            str(d / "adapter"),
+            "--out",
+            str(out),
+            "--latency-n",
+            "3",
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    for name in (
+        "report.json",
+        "report.md",
+        "report.html",
+        "curves.png",
+        "reliability.png",
+        "slices.png",
+        "latency.png",
+    ):
+        assert (out / name).exists(), name
+    rep = json.loads((out / "report.json").read_text())
+    assert rep["network_attempts"] == 0
+    assert rep["verdict"]["verdict"] in ("worth it", "not worth it", "inconclusive")
+    assert {c["kind"] for c in rep["classifiers"]} == {"fewshot", "adapter"}
+    assert "Call Maria" not in (out / "report.md").read_text()  # no texts without --show-text
+    html = (out / "report.html").read_text()
+    assert "<table>" in html and "data:image/png;base64," in html
+    cmp = runner.invoke(app, ["compare", str(out / "report.json"), str(out / "report.json")])
+    assert cmp.exit_code == 0 and "verdict" in cmp.output
+
+
+def test_bench_gate_fails_with_exit_3(tiny_model, setup):
+    d, te, cfg = setup
+    result = runner.invoke(
+        app,
+        [
+            "bench",
+            "--model",
+            str(tiny_model),
+            "--data",
+            str(te),
+            "--config",
+            str(cfg),
+            "--classifiers",
+            "fewshot",
+            "--out",
+            str(d / "gate"),
+            "--latency-n",
+            "2",
+            "--fail-under",
+            "f1=1.01",
+        ],
+    )
+    assert result.exit_code == 3 and "quality gate failed" in result.output
+
+
+def test_bench_bad_inputs(tiny_model, setup, tmp_path):
+    d, te, cfg = setup
+    bad = tmp_path / "bad.jsonl"
+    bad.write_text('{"id": "x"}\n')
+    result = runner.invoke(
+        app, ["bench", "--model", str(tiny_model), "--data", str(bad), "--config", str(cfg)]
+    )
+    assert result.exit_code == 1 and "bad.jsonl:1" in result.output
+    result = runner.invoke(app, ["bench", "--fail-under", "f1"])
+    assert result.exit_code == 1 and "METRIC=VALUE" in result.output
+    result = runner.invoke(app, ["compare", str(tmp_path / "no.json"), str(tmp_path / "no.json")])
+    assert result.exit_code == 1 and "report not found" in result.output
