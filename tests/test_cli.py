@@ -165,3 +165,25 @@ def test_train_bad_recipe_is_a_clear_error(tmp_path):
     recipe.write_text("learning_rate: -1\n")
     result = run("train", "--out", tmp_path / "o", "--config", recipe)
     assert result.exit_code == 1 and "learning_rate=-1" in result.output
+
+
+def test_classify_with_a_tampered_embedded_gguf_is_a_clear_error(
+    tiny_model, k0_config, tmp_path, monkeypatch
+):
+    from pii import models
+    from tests.tiny import make_gguf
+
+    gguf = make_gguf(tiny_model, tmp_path / "model.gguf")
+    good = models.sha256_file(gguf)
+    data = bytearray(gguf.read_bytes())
+    data[-5] ^= 0xFF
+    gguf.write_bytes(bytes(data))
+    spec = models.SPECS["smollm2-135m"]
+    monkeypatch.setitem(
+        models.SPECS, "smollm2-135m", type(spec)(**{**spec.__dict__, "sha256": good})
+    )
+    monkeypatch.setattr(models, "gguf_path", lambda s: gguf)
+    result = run("classify", "hello", "--model", "smollm2-135m", "--config", k0_config)
+    assert result.exit_code == 1
+    assert "does not match" in result.output and "tampered" in result.output
+    assert "Traceback" not in result.output
