@@ -199,9 +199,11 @@ def private_batches(seed: int, skip: int = 0) -> Callable[..., Iterator[Any]]:
                 np.random.set_state(outer)
             n += 1
             if n > skip:
+                iterate.input_tokens += int(item[1][:, 1].sum().item())  # type: ignore[attr-defined]
                 yield item
 
     seed_value = seed
+    iterate.input_tokens = 0  # type: ignore[attr-defined]  # real (unpadded) tokens yielded
     return iterate
 
 
@@ -221,7 +223,8 @@ class RunState:
     best: dict[str, Any] = field(default_factory=dict)
     evals_since_best: int = 0
     train_seconds: float = 0.0
-    trained_tokens: int = 0
+    trained_tokens: int = 0  # loss tokens: one answer token per example
+    input_tokens: int = 0  # prompt + answer tokens the model ran on
     peak_memory_gb: float = 0.0
 
 
@@ -361,6 +364,9 @@ def run(
             step = start + info["iteration"]
             state.trained_tokens += int(info["trained_tokens"] - self.last_tokens)
             self.last_tokens = info["trained_tokens"]
+            window_tokens = batches.input_tokens - self.last_input
+            state.input_tokens += window_tokens
+            self.last_input = batches.input_tokens
             state.peak_memory_gb = max(state.peak_memory_gb, float(info["peak_memory"]))
             if step % cfg.steps_per_eval and step != cfg.iters:
                 return
@@ -387,7 +393,7 @@ def run(
                 "val_f1": round(m["f1"], 4),
                 "val_f2": round(m["f2"], 4),
                 "threshold": thr,
-                "tokens_per_s": round(info["tokens_per_second"], 1),
+                "input_tokens_per_s": round(window_tokens / max(t0 - self.t_last, 1e-9), 1),
                 "eval_seconds": round(time.perf_counter() - t0, 1),
             }
             state.history.append(entry)
@@ -405,7 +411,7 @@ def run(
             self.t_last = time.perf_counter()
             log(
                 f"step {step:4d}  train loss {entry['train_loss']:.3f}  val loss {val_loss:.3f}  "
-                f"val F1 {m['f1']:.3f}  F2 {m['f2']:.3f}  {entry['tokens_per_s']:.0f} tok/s"
+                f"val F1 {m['f1']:.3f}  F2 {m['f2']:.3f}  {entry['input_tokens_per_s']:.0f} input tok/s"
                 + (
                     "  [best]"
                     if improved
@@ -416,7 +422,8 @@ def run(
                 raise StopTraining
 
     cb = Callback()
-    cb.last_tokens, cb.t_last = 0, time.perf_counter()
+    cb.last_tokens, cb.last_input, cb.t_last = 0, 0, time.perf_counter()
+    batches = private_batches(cfg.seed, skip=state.step)
     start = state.step
     remaining = cfg.iters - state.step
     stopped_early = False
@@ -441,7 +448,7 @@ def run(
                 None,
                 args=args,
                 loss=answer_loss,
-                iterate_batches=private_batches(cfg.seed, skip=state.step),
+                iterate_batches=batches,
                 training_callback=cb,
             )
         except StopTraining:
@@ -466,7 +473,11 @@ def run(
         "train_seconds": round(state.train_seconds, 1),
         "wall_seconds_this_run": round(time.perf_counter() - t_start, 1),
         "trained_tokens": state.trained_tokens,
-        "tokens_per_s": round(state.trained_tokens / state.train_seconds, 1)
+        "input_tokens": state.input_tokens,
+        "input_tokens_per_s": round(state.input_tokens / state.train_seconds, 1)
+        if state.train_seconds
+        else None,
+        "examples_per_s": round(state.step * cfg.batch_size / state.train_seconds, 3)
         if state.train_seconds
         else None,
         "peak_memory_gb": round(state.peak_memory_gb, 3),

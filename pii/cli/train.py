@@ -93,6 +93,6 @@ def train(
     )
     out.print(
         f"{info['n_train_examples']} examples, {info['train_seconds']:.0f}s training, "
-        f"{info['tokens_per_s'] or 0:.0f} tokens/s, peak memory {info['peak_memory_gb']:.2f} GB"
+        f"{info['input_tokens_per_s'] or 0:.0f} input tokens/s, peak memory {info['peak_memory_gb']:.2f} GB"
     )
     out.print(f"adapter: {output}")
