@@ -11,6 +11,7 @@ from __future__ import annotations
 import base64
 import html
 import io
+import json
 from pathlib import Path
 from typing import Any
 
@@ -19,6 +20,7 @@ HEADLINE = (
     ("f2", "F2"),
     ("recall", "recall"),
     ("precision", "precision"),
+    ("accuracy", "accuracy"),
     ("auroc", "AUROC"),
     ("ece", "ECE"),
 )
@@ -67,6 +69,40 @@ def _table(header: list[str], rows: list[list[str]]) -> list[str]:
     ]
 
 
+def caveats(report: dict[str, Any]) -> list[str]:
+    """Warnings a reader needs before trusting the verdict, read off the report's numbers."""
+    notes = []
+    n = report["n"]
+    for c in report["classifiers"]:
+        p = list(c["p_pii"].values())
+        flagged = sum(v >= c["threshold"] for v in p) / max(1, len(p))
+        auc, auc_ci = c["scores"].get("auroc"), c["ci95"].get("auroc")
+        if auc_ci and auc_ci[0] <= 0.5:
+            notes.append(
+                f"**{c['name']} is no better than chance at ranking** (AUROC {auc:.3f}, 95% CI "
+                f"{auc_ci[0]:.3f}-{auc_ci[1]:.3f}): its scores carry no signal about PII."
+            )
+        if flagged >= 0.95 and c["scores"]["recall"]:
+            # positives = true positives / recall; true positives = precision x flagged items
+            prevalence = c["scores"]["precision"] * flagged * n / c["scores"]["recall"] / n
+            trivial = 2 * prevalence / (1 + prevalence)
+            notes.append(
+                f"**{c['name']} flags {flagged:.1%} of all items** at its validation threshold "
+                f"({c['threshold']:.3f}); flagging everything would score F1 {trivial:.3f} on this "
+                f"set ({prevalence:.0%} positive), so its F1 says little beyond the positive rate."
+            )
+    pair = report.get("paired")
+    if notes and pair:
+        m = pair["mcnemar"]
+        notes.append(
+            f"The verdict follows the F1 rule as specified. On the same items the adapter is right "
+            f"where the baseline is wrong {m['only_other_right']} times and the reverse "
+            f"{m['only_base_right']} times (McNemar p = {m['p_value']:.2g}); read the verdict with "
+            "accuracy, AUROC and the hard-negative false-positive rate beside it."
+        )
+    return notes
+
+
 def markdown(report: dict[str, Any]) -> str:
     env = report["environment"]
     lines = [
@@ -90,6 +126,9 @@ def markdown(report: dict[str, Any]) -> str:
             "above that line; below it: not worth it; straddling it: inconclusive.",
             "",
         ]
+        notes = caveats(report)
+        if notes:
+            lines += ["### Caveats", "", *[f"- {note}" for note in notes], ""]
         if report.get("novel"):
             nv = report["novel"]
             lines += [
@@ -314,3 +353,15 @@ def html_page(report: dict[str, Any], markdown_text: str, images: dict[str, byte
         "img{max-width:100%}figure{margin:1em 0}</style></head><body>"
         f"{head}</h1>{figs}{rest}</body></html>"
     )
+
+
+def rerender(directory: Path) -> Path:
+    """Rebuild report.md and report.html in `directory` from its report.json and PNG files."""
+    from pii.jsonl import write_atomic
+
+    report = json.loads((directory / "report.json").read_text(encoding="utf-8"))
+    images = {p.name: p.read_bytes() for p in sorted(directory.glob("*.png"))}
+    text = markdown(report)
+    write_atomic(directory / "report.md", text)
+    write_atomic(directory / "report.html", html_page(report, text, images))
+    return directory / "report.html"

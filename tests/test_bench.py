@@ -78,6 +78,24 @@ def test_bench_writes_every_report_and_a_verdict(tiny_model, setup):
     assert "<table>" in html and "data:image/png;base64," in html
     cmp = runner.invoke(app, ["compare", str(out / "report.json"), str(out / "report.json")])
     assert cmp.exit_code == 0 and "verdict" in cmp.output
+    (out / "report.md").unlink()
+    again = runner.invoke(app, ["report", str(out)])
+    assert again.exit_code == 0 and (out / "report.md").exists()
+
+
+def test_caveats_flag_a_classifier_that_flags_everything():
+    from pii.report import caveats
+
+    c = {
+        "name": "always-yes",
+        "threshold": 0.1,
+        "p_pii": {str(i): 0.9 for i in range(10)},
+        "scores": {"auroc": 0.5, "recall": 1.0, "precision": 0.5},
+        "ci95": {"auroc": [0.4, 0.6]},
+    }
+    notes = caveats({"n": 10, "classifiers": [c]})
+    assert any("no better than chance" in n for n in notes)
+    assert any("flags 100.0% of all items" in n and "F1 0.667" in n for n in notes)
 
 
 def test_bench_gate_fails_with_exit_3(tiny_model, setup):

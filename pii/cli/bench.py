@@ -209,3 +209,19 @@ def compare(
             )
     if reports[0]["environment"]["data_sha256"] != reports[1]["environment"]["data_sha256"]:
         err.print("note: the two runs used different data files; compare their numbers with care")
+
+
+@handle_errors
+def report(
+    directory: Annotated[Path, typer.Argument(help="A bench output directory (with report.json).")],
+) -> None:
+    """Rebuild report.md and report.html from a saved report.json (no model is run)."""
+    from pii import report as lib
+
+    if not (directory / "report.json").exists():
+        raise DataError(f"{directory}: no report.json; run `pii bench --out {directory}` first")
+    try:
+        page = lib.rerender(directory)
+    except (json.JSONDecodeError, KeyError) as e:
+        raise DataError(f"{directory / 'report.json'}: not a readable bench report ({e})") from None
+    out.print(f"wrote {directory / 'report.md'} and {page}")

@@ -13,7 +13,7 @@ from rich.table import Table
 from pii import __version__, blas, netguard
 from pii.cli import baseline, golden
 from pii.cli.base import err, handle_errors, out, progress_bar, sub_app
-from pii.cli.bench import bench, compare
+from pii.cli.bench import bench, compare, report
 from pii.cli.train import train
 from pii.errors import DataError
 
@@ -24,6 +24,7 @@ models_app = sub_app("List the known models and what is cached; download hub mod
 app.add_typer(models_app, name="models")
 app.command()(bench)
 app.command()(compare)
+app.command()(report)
 app.command()(train)
 
 
