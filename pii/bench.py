@@ -28,7 +28,7 @@ import numpy as np
 from pii import __version__, netguard, stats
 
 FORMAT_VERSION = 1
-THROUGHPUT_BATCH = 16
+SWEEP_BATCHES = (1, 4, 8, 16, 32)
 
 
 def _dir_mb(path: Path | None) -> float:
@@ -62,6 +62,27 @@ def latency(clf: Any, texts: Sequence[str], n: int) -> tuple[dict[str, float], l
     return result, times
 
 
+def batch_sweep(clf: Any, texts: Sequence[str], n: int) -> dict[str, Any]:
+    """Throughput (texts/s) at each batch size in SWEEP_BATCHES over the same `n` texts."""
+    texts = _spread(texts, n)
+    rates = {}
+    for b in SWEEP_BATCHES:
+        clf.batch_size = b
+        clf.predict_proba(texts[:1])  # warm
+        t0 = time.perf_counter()
+        clf.predict_proba(texts)
+        rates[str(b)] = len(texts) / (time.perf_counter() - t0)
+    best = max(rates, key=rates.__getitem__)
+    return {"n": len(texts), "texts_per_s": rates, "best_batch": int(best)}
+
+
+def _spread(texts: Sequence[str], n: int) -> list[str]:
+    """`n` texts taken evenly through the list (golden files mix lengths and formats)."""
+    texts = list(texts)
+    step = max(1, len(texts) // max(1, n))
+    return texts[::step][:n]
+
+
 def cold_start(kind: str, model: str, adapter: Path | None, config: Path | None) -> float | None:
     """Seconds from starting a fresh `pii classify` process to its first result."""
     cmd = [
@@ -91,13 +112,16 @@ def evaluate(
     *,
     gflops: float,
     latency_n: int = 20,
+    sweep_n: int = 48,
     show_text: bool = False,
     progress: Callable[[int], None] | None = None,
 ) -> tuple[dict[str, Any], dict[str, Any]]:
     """One classifier on the records: (its report section, arrays for plots)."""
     texts = [r["text"] for r in records]
     y = np.array([r["has_pii"] for r in records], dtype=bool)
-    clf.batch_size = THROUGHPUT_BATCH
+    sweep = batch_sweep(clf, texts, sweep_n) if sweep_n else None
+    clf.batch_size = sweep["best_batch"] if sweep else 16
+    batch = clf.batch_size
     t0 = time.perf_counter()
     p = clf.predict_proba(texts, progress=progress)[:, 1]
     seconds = time.perf_counter() - t0
@@ -106,14 +130,16 @@ def evaluate(
     pred = p >= clf.threshold
     clf.batch_size = 1
     lat, times = latency(clf, texts, latency_n)
+    if getattr(clf, "prefix_cache", False):  # the same texts with the whole prompt run each time
+        clf.prefix_cache = False
+        lat["prefix_cache_off"], _ = latency(clf, texts, latency_n)
+        clf.prefix_cache = True
     engine = getattr(clf, "engine", None)
     if engine is not None and gflops:
-        lat["floor_s"] = (
-            2
-            * non_embedding_params(engine.model)
-            * lat["tokens_processed_per_text"]
-            / (gflops * 1e9)
-        )
+        params = non_embedding_params(engine.model)
+        for d in (lat, lat.get("prefix_cache_off")):
+            if d:
+                d["floor_s"] = 2 * params * d["tokens_processed_per_text"] / (gflops * 1e9)
     errors = []
     for r, truth, prob, guess in zip(records, y, p, pred, strict=True):
         if truth != guess:
@@ -139,7 +165,8 @@ def evaluate(
         "latency": lat,
         "seconds": seconds,
         "texts_per_s": len(texts) / seconds,
-        "throughput_batch": THROUGHPUT_BATCH,
+        "throughput_batch": batch,
+        "batch_sweep": sweep,
         "prompt_tokens_per_text": float(np.mean(tokens)) if tokens else None,
         "truncated": truncated,
         "errors": errors,

@@ -103,6 +103,57 @@ def caveats(report: dict[str, Any]) -> list[str]:
     return notes
 
 
+def _cache_and_batch(classifiers: list[dict[str, Any]]) -> list[str]:
+    """The prefix cache on vs off, and throughput per batch size (absent in older reports)."""
+    lines: list[str] = []
+    rows = []
+    for c in classifiers:
+        lat, off = c.get("latency", {}), c.get("latency", {}).get("prefix_cache_off")
+        if not off:
+            continue
+        for label, d in (("on", lat), ("off", off)):
+            rows.append(
+                [
+                    c["name"],
+                    label,
+                    f"{d['p50_s'] * 1000:.0f}",
+                    f"{d['p95_s'] * 1000:.0f}",
+                    f"{d['tokens_processed_per_text']:.0f}",
+                    f"{d.get('floor_s', 0) * 1000:.0f}",
+                ]
+            )
+        rows[-2].append(f"{off['p50_s'] / lat['p50_s']:.1f}x" if lat["p50_s"] else "")
+        rows[-1].append("")
+    if rows:
+        lines += [
+            "### Prefix cache on and off (batch 1, warm)",
+            "",
+            *_table(
+                ["classifier", "prefix cache", "p50 ms", "p95 ms", "tokens run/text", "floor ms", "speed-up"],
+                rows,
+            ),
+            "",
+        ]
+    sweeps = [(c["name"], c["batch_sweep"]) for c in classifiers if c.get("batch_sweep")]
+    if sweeps:
+        sizes = list(sweeps[0][1]["texts_per_s"])
+        lines += [
+            f"### Throughput by batch size (texts/s over the same {sweeps[0][1]['n']} texts)",
+            "",
+            *_table(
+                ["classifier", *(f"batch {b}" for b in sizes), "best"],
+                [
+                    [name, *(f"{s['texts_per_s'][b]:.2f}" for b in sizes), str(s["best_batch"])]
+                    for name, s in sweeps
+                ],
+            ),
+            "",
+            "The full run above used each classifier's best batch size.",
+            "",
+        ]
+    return lines
+
+
 def markdown(report: dict[str, Any]) -> str:
     env = report["environment"]
     lines = [
@@ -172,7 +223,7 @@ def markdown(report: dict[str, Any]) -> str:
                 "p99 ms",
                 "floor ms",
                 "cold start s",
-                "texts/s (batch 16)",
+                "texts/s (best batch)",
                 "tokens/text",
                 "on disk MB",
             ],
@@ -182,7 +233,7 @@ def markdown(report: dict[str, Any]) -> str:
                     *(f"{c['latency'].get(k, 0) * 1000:.0f}" for k in ("p50_s", "p95_s", "p99_s")),
                     f"{c['latency'].get('floor_s', 0) * 1000:.0f}",
                     f"{c.get('cold_start_s') or 0:.1f}",
-                    f"{c.get('texts_per_s') or 0:.2f}",
+                    f"{c.get('texts_per_s') or 0:.2f} (batch {c.get('throughput_batch', 16)})",
                     f"{c.get('prompt_tokens_per_text') or 0:.0f}",
                     f"{c.get('disk_mb', 0):.1f}",
                 ]
@@ -194,6 +245,7 @@ def markdown(report: dict[str, Any]) -> str:
         "in this run. Tokens processed exclude a cached prompt prefix.",
         "",
     ]
+    lines += _cache_and_batch(report["classifiers"])
     lines += ["## Slices", ""]
     for key, title in (
         ("type", "recall per PII type"),

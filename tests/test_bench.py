@@ -73,6 +73,15 @@ def test_bench_writes_every_report_and_a_verdict(tiny_model, setup):
     assert rep["network_attempts"] == 0
     assert rep["verdict"]["verdict"] in ("worth it", "not worth it", "inconclusive")
     assert {c["kind"] for c in rep["classifiers"]} == {"fewshot", "adapter"}
+    for c in rep["classifiers"]:
+        sweep = c["batch_sweep"]
+        assert set(sweep["texts_per_s"]) == {"1", "4", "8", "16", "32"}
+        assert c["throughput_batch"] == sweep["best_batch"]
+        off = c["latency"]["prefix_cache_off"]
+        # without the cache the whole prompt is run for every text
+        assert off["tokens_processed_per_text"] > c["latency"]["tokens_processed_per_text"]
+    md = (out / "report.md").read_text()
+    assert "Prefix cache on and off" in md and "Throughput by batch size" in md
     assert "Call Maria" not in (out / "report.md").read_text()  # no texts without --show-text
     html = (out / "report.html").read_text()
     assert "<table>" in html and "data:image/png;base64," in html

@@ -55,6 +55,12 @@ def bench(
         "bench/results/latest"
     ),
     latency_n: Annotated[int, typer.Option(min=1, help="Texts timed one by one for latency.")] = 20,
+    sweep_n: Annotated[
+        int,
+        typer.Option(
+            min=0, help="Texts for the batch-size sweep (batch 1-32; 0: skip, bench at 16)."
+        ),
+    ] = 48,
     show_text: Annotated[
         bool, typer.Option(help="Put record texts in the error list (personal data!).")
     ] = False,
@@ -100,6 +106,7 @@ def bench(
                 records,
                 gflops=gflops,
                 latency_n=latency_n,
+                sweep_n=sweep_n,
                 show_text=show_text,
                 progress=advance,
             )
