@@ -129,7 +129,15 @@ def _cache_and_batch(classifiers: list[dict[str, Any]]) -> list[str]:
             "### Prefix cache on and off (batch 1, warm)",
             "",
             *_table(
-                ["classifier", "prefix cache", "p50 ms", "p95 ms", "tokens run/text", "floor ms", "speed-up"],
+                [
+                    "classifier",
+                    "prefix cache",
+                    "p50 ms",
+                    "p95 ms",
+                    "tokens run/text",
+                    "floor ms",
+                    "speed-up",
+                ],
                 rows,
             ),
             "",
