@@ -38,3 +38,29 @@ def tiny_engine(tiny_model):
     from pii.engine import load_engine
 
     return load_engine(str(tiny_model), precision="float32")
+
+
+@pytest.fixture(scope="session")
+def tiny_adapter(tiny_model, tmp_path_factory):
+    """(adapter directory, model directory): a LoRA adapter trained 4 steps on the tiny llama."""
+    from pii import train
+    from tests.golden_fixtures import write_split
+
+    d = tmp_path_factory.mktemp("tiny-adapter")
+    tr = write_split(d / "train.jsonl", "train", 32)
+    va = write_split(d / "valid.jsonl", "valid", 16, start=100)
+    recipe = train.TrainConfig(
+        model=str(tiny_model),
+        rank=4,
+        num_layers=2,
+        iters=4,
+        batch_size=4,
+        max_tokens=32,
+        steps_per_eval=2,
+        val_limit=None,
+        val_batches=2,
+        warmup=0,
+        precision="float32",
+    )
+    train.run(recipe, d / "adapter", tr, va, log=lambda s: None)
+    return d / "adapter", tiny_model

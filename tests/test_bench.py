@@ -11,29 +11,12 @@ runner = CliRunner()
 
 
 @pytest.fixture(scope="module")
-def setup(tiny_model, tmp_path_factory):
-    from pii import train
-
+def setup(tiny_model, tiny_adapter, tmp_path_factory):
     d = tmp_path_factory.mktemp("bench")
-    tr = write_split(d / "train.jsonl", "train", 32)
-    va = write_split(d / "valid.jsonl", "valid", 16, start=100)
     te = write_split(d / "test.jsonl", "test", 24, start=200)
     cfg = d / "baseline.json"
     FewShotConfig(model=str(tiny_model), k=0).save(cfg)
-    recipe = train.TrainConfig(
-        model=str(tiny_model),
-        rank=4,
-        num_layers=2,
-        iters=4,
-        batch_size=4,
-        max_tokens=32,
-        steps_per_eval=2,
-        val_limit=None,
-        val_batches=2,
-        warmup=0,
-        precision="float32",
-    )
-    train.run(recipe, d / "adapter", tr, va, log=lambda s: None)
+    (d / "adapter").symlink_to(tiny_adapter[0])
     return d, te, cfg
 
 

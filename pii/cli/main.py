@@ -11,7 +11,7 @@ import typer
 from rich.table import Table
 
 from pii import __version__, blas, netguard
-from pii.cli import baseline, golden
+from pii.cli import baseline, export, golden
 from pii.cli.base import err, handle_errors, out, progress_bar, sub_app
 from pii.cli.bench import bench, compare, report
 from pii.cli.train import train
@@ -20,6 +20,7 @@ from pii.errors import DataError
 app = sub_app("Is fine-tuning worth it? Few-shot vs LoRA PII detection, measured locally.")
 app.add_typer(golden.app, name="golden")
 app.add_typer(baseline.app, name="baseline")
+app.add_typer(export.app, name="export")
 models_app = sub_app("List the known models and what is cached; download hub models.")
 app.add_typer(models_app, name="models")
 app.command()(bench)
