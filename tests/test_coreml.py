@@ -22,9 +22,12 @@ SENTENCES = [
 ]
 
 
+WORDS = " ".join(SENTENCES).split()
+
+
 def varied_texts(n: int) -> list[str]:
-    """Texts of 1 to 6 sentences: different lengths, so batches carry padding."""
-    return [" ".join(SENTENCES[(i + j) % 4] for j in range(1 + i % 6)) for i in range(n)]
+    """Texts of 1 to 10 words (the tiny recipe keeps 32 tokens): batches carry padding."""
+    return [" ".join(WORDS[i % 7 : i % 7 + 1 + (i * 3) % 10]) for i in range(n)]
 
 
 @pytest.fixture(scope="module")
@@ -107,8 +110,11 @@ def test_metadata_and_tokenizer_let_an_app_rebuild_the_prompt(exported, referenc
     from transformers import PreTrainedTokenizerFast
 
     tok = PreTrainedTokenizerFast(tokenizer_file=str(e.tokenizer_dir / "tokenizer.json"))
-    for text in varied_texts(6):
-        joined = meta["prompt_before_text"] + text + meta["prompt_after_text"]
+    budget = int(meta["max_text_tokens"])
+    for text in varied_texts(12):
+        ids = tok.encode(text, add_special_tokens=False)  # cut to the budget first, as trained
+        clipped = tok.decode(ids[:budget]) if len(ids) > budget else text
+        joined = meta["prompt_before_text"] + clipped + meta["prompt_after_text"]
         assert tok.encode(joined, add_special_tokens=False) == coreml.encode_prompt(reference, text)
 
 
