@@ -83,6 +83,13 @@ class Program:
         for op in self.main.operations:  # numpy 2 takes no numpy bools for `keepdims` & co
             if op.op_type == "const" and isinstance(op.outputs[0].val, np.bool_):
                 op.outputs[0]._sym_val.val = bool(op.outputs[0].val)
+        # Index of the last op reading each var: its value is dropped after that (memory).
+        self._last_use: dict[int, int] = {}
+        for i, op in enumerate(self.main.operations):
+            for var in _flat(op.inputs.values()):
+                self._last_use[id(var)] = i
+        for var in self.main.outputs:
+            self._last_use[id(var)] = len(self.main.operations)
 
     def predict(self, inputs: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
         from coremltools.converters.mil.mil import types
@@ -92,8 +99,9 @@ class Program:
         for name, var in self.main.inputs.items():
             values[id(var)] = np.asarray(inputs[name]).astype(types.nptype_from_builtin(var.dtype))
         try:
-            for op in self.main.operations:
-                for var in _flat(op.inputs.values()):
+            for i, op in enumerate(self.main.operations):
+                used = _flat(op.inputs.values())
+                for var in used:
                     is_const = var.op is not None and var.op.op_type == "const"
                     if id(var) in values and not is_const:
                         val = values[id(var)]
@@ -114,6 +122,11 @@ class Program:
                 for var, val in zip(op.outputs, outs, strict=True):
                     val = getattr(val, "val", val)
                     values[id(var)] = _as_dtype(val, var)
+                for var in used:
+                    if self._last_use.get(id(var)) == i and id(var) in saved:
+                        v, val, typ = saved.pop(id(var))
+                        v._sym_val, v._sym_type = val, typ
+                        values.pop(id(var), None)
         finally:
             for var, val, typ in saved.values():  # leave the program as loaded
                 var._sym_val, var._sym_type = val, typ
