@@ -219,6 +219,18 @@ def metadata(clf: Any, adapter: Path, precision: str, target: str, max_len: int)
     }
 
 
+def _fp16_safe(op: Any) -> bool:
+    """Whether an op may run in fp16. RMSNorm's mean of squares does not: on real
+    activations it passes fp16's 65,504 and turns the whole output into inf/nan."""
+    if op.op_type in ("pow", "reduce_mean", "rsqrt"):
+        return False
+    feeds = [v for v in op.inputs.values() if hasattr(v, "op")]
+    return not (
+        op.op_type == "add"
+        and any(v.op is not None and v.op.op_type == "reduce_mean" for v in feeds)
+    )
+
+
 def convert(
     head: Any,
     *,
@@ -243,7 +255,9 @@ def convert(
         ],
         outputs=[ct.TensorType("pii_probability"), ct.TensorType("label_logits")],
         convert_to="mlprogram",
-        compute_precision=ct.precision.FLOAT32 if precision == "fp32" else ct.precision.FLOAT16,
+        compute_precision=ct.precision.FLOAT32
+        if precision == "fp32"
+        else ct.transform.FP16ComputePrecision(op_selector=_fp16_safe),
         minimum_deployment_target=getattr(ct.target, target),
     )
     if precision in ("int8", "int4"):
