@@ -1,9 +1,13 @@
 """The bench: classifiers on a golden file, everything a careful reviewer would ask for.
 
 Each classifier is only a `predict_proba` with a threshold (pii.classifier); the bench
-neither knows nor cares what is behind it. Thresholds come with the classifiers (chosen on
-the validation split), never from the data benched here. The network guard counts every
-attempt; the report states the count.
+neither knows nor cares what is behind it. What only some classifiers have is measured
+where it exists and is None ("n/a" in the report) elsewhere: the batch-size sweep (a
+`batch_size` attribute), prefix cache on/off (`prefix_cache`), the compute floor (an MLX
+`engine`), tokens per text, and every score-based statistic (AUROC, ECE, Brier, the
+reliability curve) for a classifier with `has_scores = False`. Thresholds come with the
+classifiers (chosen on the validation split), never from the data benched here. The
+network guard counts every attempt; the report states the count.
 
 Left out: statistics (pii.stats) and presentation (pii.report).
 """
@@ -34,7 +38,19 @@ SWEEP_BATCHES = (1, 4, 8, 16, 32)
 def _dir_mb(path: Path | None) -> float:
     if path is None or not Path(path).exists():
         return 0.0
+    if Path(path).is_file():
+        return Path(path).stat().st_size / 1e6
     return sum(f.stat().st_size for f in Path(path).rglob("*") if f.is_file()) / 1e6
+
+
+def disk_mb(clf: Any) -> float | None:
+    """What the classifier loads from disk, in MB: an LLM's model directory plus its
+    `artifacts` (adapter, rules, JSON, spaCy pipeline); None when nothing is known (a
+    model that ships with the operating system)."""
+    engine = getattr(clf, "engine", None)
+    paths = [engine.model_dir] if engine is not None else []
+    paths += list(getattr(clf, "artifacts", []) or [])
+    return round(sum(_dir_mb(p) for p in paths), 3) if paths else None
 
 
 def non_embedding_params(model: Any) -> int:
@@ -116,19 +132,27 @@ def evaluate(
     show_text: bool = False,
     progress: Callable[[int], None] | None = None,
 ) -> tuple[dict[str, Any], dict[str, Any]]:
-    """One classifier on the records: (its report section, arrays for plots)."""
+    """One classifier on the records: (its report section, arrays for plots; `p` is None
+    for a classifier without scores)."""
+    from pii.classifier import has_scores
+
     texts = [r["text"] for r in records]
     y = np.array([r["has_pii"] for r in records], dtype=bool)
-    sweep = batch_sweep(clf, texts, sweep_n) if sweep_n else None
-    clf.batch_size = sweep["best_batch"] if sweep else 16
-    batch = clf.batch_size
+    batched, scored = hasattr(clf, "batch_size"), has_scores(clf)
+    sweep = batch_sweep(clf, texts, sweep_n) if sweep_n and batched else None
+    batch = None
+    if batched:
+        clf.batch_size = batch = sweep["best_batch"] if sweep else 16
+    failed_before = getattr(clf, "failures", 0)
     t0 = time.perf_counter()
     p = clf.predict_proba(texts, progress=progress)[:, 1]
     seconds = time.perf_counter() - t0
+    failed = getattr(clf, "failures", 0) - failed_before  # requests refused in this run
     tokens = list(getattr(clf, "prompt_tokens", []) or [])
     truncated = int(getattr(clf, "truncated", 0))
     pred = p >= clf.threshold
-    clf.batch_size = 1
+    if batched:
+        clf.batch_size = 1
     lat, times = latency(clf, texts, latency_n)
     if getattr(clf, "prefix_cache", False):  # the same texts with the whole prompt run each time
         clf.prefix_cache = False
@@ -146,7 +170,7 @@ def evaluate(
             e = {
                 "id": r["id"],
                 "truth": bool(truth),
-                "p_pii": round(float(prob), 4),
+                "p_pii": round(float(prob), 4) if scored else None,
                 "format": r["tags"]["format"],
                 "language": r["tags"]["language"],
                 "pii_types": r["pii_types"],
@@ -155,13 +179,15 @@ def evaluate(
             if show_text:
                 e["text"] = r["text"]
             errors.append(e)
+    ranked = p if scored else None
     section = {
         "name": clf.name,
         "threshold": float(clf.threshold),
-        "scores": stats.scores(y, pred, p),
-        "ci95": stats.bootstrap(y, pred, p),
+        "has_scores": scored,
+        "scores": stats.scores(y, pred, ranked),
+        "ci95": stats.bootstrap(y, pred, ranked),
         "slices": stats.slices(records, y, pred),
-        "reliability": stats.reliability(y, p),
+        "reliability": stats.reliability(y, p) if scored else None,
         "latency": lat,
         "seconds": seconds,
         "texts_per_s": len(texts) / seconds,
@@ -172,7 +198,9 @@ def evaluate(
         "errors": errors,
         "p_pii": {r["id"]: round(float(v), 5) for r, v in zip(records, p, strict=True)},
     }
-    return section, {"p": p, "pred": pred, "times": times}
+    if hasattr(clf, "failures"):
+        section["failures"] = int(failed)
+    return section, {"p": ranked, "pred": pred, "times": times}
 
 
 def compare_pair(
@@ -193,12 +221,22 @@ def compare_pair(
 
 
 def environment(
-    data: Path, model: str, gflops: float, model_dir: Path | None, adapter: Path | None
+    data: Path, model: str | None, gflops: float, model_dir: Path | None, adapter: Path | None
 ) -> dict[str, Any]:
     import importlib.metadata as md
 
     versions = {}
-    for pkg in ("mlx", "mlx-lm", "scikit-learn", "transformers", "numpy"):
+    for pkg in (
+        "mlx",
+        "mlx-lm",
+        "scikit-learn",
+        "transformers",
+        "numpy",
+        "phonenumbers",
+        "presidio-analyzer",
+        "spacy",
+        "apple-fm-sdk",
+    ):
         try:
             versions[pkg] = md.version(pkg)
         except md.PackageNotFoundError:

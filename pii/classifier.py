@@ -3,6 +3,11 @@
 `predict_proba(texts)` returns an (n, 2) array in `classes_` order [no PII, PII], the
 scikit-learn convention; `threshold` turns column 1 into a decision. The bench, the CLI and
 the export use only this, never the kind of classifier behind it.
+
+Two optional attributes extend it. `has_scores = False` marks a classifier that yields
+decisions only (Apple's Foundation Model has no token probabilities): its `predict_proba`
+returns hard 0/1 columns, and nothing that needs a ranking (AUROC, ECE, Brier, curves) is
+computed for it. `artifacts` lists the files and folders it loads, for its size on disk.
 """
 
 from __future__ import annotations
@@ -37,7 +42,13 @@ def decide(clf: Classifier, texts: Sequence[str]) -> np.ndarray:
     return clf.predict_proba(texts)[:, 1] >= clf.threshold
 
 
-KINDS = ("fewshot", "adapter")
+def has_scores(clf: Any) -> bool:
+    """False for a classifier whose `predict_proba` is hard decisions, not scores."""
+    return bool(getattr(clf, "has_scores", True))
+
+
+LLM_KINDS = ("fewshot", "adapter")  # run on the MLX engine
+KINDS = (*LLM_KINDS, "rules", "tfidf", "presidio", "apple-fm")
 
 
 def load_adapter_classifier(adapter: str | Path, model: str | None = None, **kwargs: Any) -> Any:
@@ -60,6 +71,7 @@ def load_adapter_classifier(adapter: str | Path, model: str | None = None, **kwa
     )
     clf = FewShotClassifier(engine, fs, **kwargs)
     clf.name = f"adapter-{Path(adapter).name}"
+    clf.artifacts = [Path(adapter)]
     return clf
 
 
@@ -71,7 +83,9 @@ def load_classifier(
     adapter: Path | None = None,
     threshold: float | None = None,
 ) -> Any:
-    """A classifier by kind; the CLI's --classifier maps here."""
+    """A classifier by kind; the CLI's --classifier maps here. For fewshot `config` is the
+    tuned prompt config; for rules, tfidf and presidio it is their JSON artifact (default:
+    bench/baselines/KIND.json); `model` is used by the LLM kinds only."""
     from pii.errors import ConfigError
 
     if kind == "fewshot":
@@ -84,8 +98,26 @@ def load_classifier(
                 "--classifier adapter needs --adapter DIR (e.g. adapters/smollm2-135m)"
             )
         clf = load_adapter_classifier(adapter, model)
+    elif kind == "rules":
+        from pii.rules import load_rules
+
+        clf = load_rules(config)
+    elif kind == "tfidf":
+        from pii.tfidf import load_tfidf
+
+        clf = load_tfidf(config)
+    elif kind == "presidio":
+        from pii.presidio import load_presidio
+
+        clf = load_presidio(config)
+    elif kind == "apple-fm":
+        from pii.applefm import AppleFMClassifier
+
+        clf = AppleFMClassifier()
     else:
         raise ConfigError(f"unknown classifier '{kind}': use one of {', '.join(KINDS)}")
     if threshold is not None:
+        if not has_scores(clf):
+            raise ConfigError(f"--threshold does not apply to {kind}: it yields decisions only")
         clf.threshold = threshold
     return clf

@@ -1,16 +1,17 @@
 """Presenting a bench report: Markdown, a self-contained HTML page with plots, PNG files.
 
 Input is the report dictionary (what report.json holds); nothing here runs a model or
-computes a statistic. Record text never appears: errors are listed by id and slice.
+computes a statistic. Record text never appears: errors are listed by id and slice. A
+number a classifier does not have (AUROC of a decision-only model, tokens or a compute
+floor of a regex) is shown as "n/a".
 
-Left out: the numbers themselves (pii.bench, pii.stats).
+Left out: the numbers themselves (pii.bench, pii.stats) and the PNG plots (pii.plots).
 """
 
 from __future__ import annotations
 
 import base64
 import html
-import io
 import json
 from pathlib import Path
 from typing import Any
@@ -26,10 +27,36 @@ HEADLINE = (
 )
 
 
+NA = "n/a"
+NA_NOTE = (
+    " n/a: not an LLM on the MLX engine (no tokens, no floor, no batch sweep), or not "
+    "measurable here (cold start of a classifier this machine cannot run; size of a model "
+    "that ships with the OS). Classifiers without a batch size score all texts in one call."
+)
+
+
 def _fmt(value: float | None, ci: list[float] | None = None) -> str:
     if value is None:
-        return "-"
+        return NA
     return f"{value:.3f} [{ci[0]:.3f}, {ci[1]:.3f}]" if ci else f"{value:.3f}"
+
+
+def _ms(seconds: float | None) -> str:
+    """Milliseconds, with decimals below 10 ms (a regex takes a fraction of one)."""
+    if seconds is None:
+        return NA
+    ms = seconds * 1000
+    return f"{ms:.2f}" if ms < 10 else f"{ms:.0f}"
+
+
+def _mb(value: float | None) -> str:
+    if value is None:
+        return NA
+    return f"{value:.2f}" if value < 10 else f"{value:.1f}"
+
+
+def _num(value: float | None, spec: str = ".0f") -> str:
+    return NA if not value else format(value, spec)
 
 
 def headline_rows(report: dict[str, Any]) -> list[list[str]]:
@@ -43,9 +70,9 @@ def headline_rows(report: dict[str, Any]) -> list[list[str]]:
                 c["name"],
                 *[_fmt(s.get(k), ci.get(k)) for k, _ in HEADLINE],
                 _fmt(fpr),
-                f"{lat.get('p50_s', 0) * 1000:.0f}",
-                f"{lat.get('p95_s', 0) * 1000:.0f}",
-                f"{c.get('prompt_tokens_per_text') or 0:.0f}",
+                _ms(lat.get("p50_s")),
+                _ms(lat.get("p95_s")),
+                _num(c.get("prompt_tokens_per_text")),
             ]
         )
     return rows
@@ -59,6 +86,13 @@ HEADLINE_HEADER = [
     "p95 ms",
     "tokens/text",
 ]
+
+
+def _batch(c: dict[str, Any]) -> str:
+    if "throughput_batch" not in c:  # reports from before the cheap baselines
+        return "batch 16"
+    b = c["throughput_batch"]
+    return "one call" if b is None else f"batch {b}"
 
 
 def _table(header: list[str], rows: list[list[str]]) -> list[str]:
@@ -164,11 +198,13 @@ def _cache_and_batch(classifiers: list[dict[str, Any]]) -> list[str]:
 
 def markdown(report: dict[str, Any]) -> str:
     env = report["environment"]
+    who = env["model"] or ", ".join(c["name"] for c in report["classifiers"])
+    gemm = f"{env['gemm_gflops']} GFLOP/s" if env["gemm_gflops"] else NA
     lines = [
-        f"# pii bench: {env['model']} on {Path(env['data']).name}",
+        f"# pii bench: {who} on {Path(env['data']).name}",
         "",
         f"{report['n']} items · {env['date']} · {env['processor']} ({env['cores']} cores, "
-        f"{env['memory_gb']} GB) · {env['platform']} · GEMM {env['gemm_gflops']} GFLOP/s · "
+        f"{env['memory_gb']} GB) · {env['platform']} · GEMM {gemm} · "
         f"network attempts: **{report['network_attempts']}**",
         "",
     ]
@@ -238,19 +274,20 @@ def markdown(report: dict[str, Any]) -> str:
             [
                 [
                     c["name"],
-                    *(f"{c['latency'].get(k, 0) * 1000:.0f}" for k in ("p50_s", "p95_s", "p99_s")),
-                    f"{c['latency'].get('floor_s', 0) * 1000:.0f}",
-                    f"{c.get('cold_start_s') or 0:.1f}",
-                    f"{c.get('texts_per_s') or 0:.2f} (batch {c.get('throughput_batch', 16)})",
-                    f"{c.get('prompt_tokens_per_text') or 0:.0f}",
-                    f"{c.get('disk_mb', 0):.1f}",
+                    *(_ms(c["latency"].get(k)) for k in ("p50_s", "p95_s", "p99_s")),
+                    _ms(c["latency"].get("floor_s")),
+                    _num(c.get("cold_start_s"), ".1f"),
+                    f"{c.get('texts_per_s') or 0:.2f} ({_batch(c)})",
+                    _num(c.get("prompt_tokens_per_text")),
+                    _mb(c.get("disk_mb")),
                 ]
                 for c in report["classifiers"]
             ],
         ),
         "",
         "Floor: 2 x non-embedding parameters x tokens processed per text / the GEMM rate measured "
-        "in this run. Tokens processed exclude a cached prompt prefix.",
+        "in this run. Tokens processed exclude a cached prompt prefix."
+        + (NA_NOTE if any("floor_s" not in c["latency"] for c in report["classifiers"]) else ""),
         "",
     ]
     lines += _cache_and_batch(report["classifiers"])
@@ -324,76 +361,6 @@ def markdown(report: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
-# -- plots ----------------------------------------------------------------------------------
-def plots(
-    report: dict[str, Any], y: Any, probs: dict[str, Any], latencies: dict[str, list[float]]
-) -> dict[str, bytes]:
-    """PNG images: ROC and PR curves, reliability diagram, per-type recall, latency."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-    import numpy as np
-    from sklearn.metrics import precision_recall_curve, roc_curve
-
-    images: dict[str, bytes] = {}
-
-    def save(fig: Any, name: str) -> None:
-        buf = io.BytesIO()
-        fig.tight_layout()
-        fig.savefig(buf, format="png", dpi=110)
-        plt.close(fig)
-        images[name] = buf.getvalue()
-
-    fig, (a, b) = plt.subplots(1, 2, figsize=(10, 4))
-    for name, p in probs.items():
-        fpr, tpr, _ = roc_curve(y, p)
-        a.plot(fpr, tpr, label=name)
-        prec, rec, _ = precision_recall_curve(y, p)
-        b.plot(rec, prec, label=name)
-    a.plot([0, 1], [0, 1], ":", color="grey")
-    a.set(xlabel="false-positive rate", ylabel="true-positive rate", title="ROC")
-    b.set(xlabel="recall", ylabel="precision", title="precision-recall")
-    a.legend()
-    save(fig, "curves.png")
-
-    fig, ax = plt.subplots(figsize=(5, 4.5))
-    ax.plot([0, 1], [0, 1], ":", color="grey")
-    for c in report["classifiers"]:
-        pts = c.get("reliability", [])
-        ax.plot(
-            [q["mean_p"] for q in pts],
-            [q["rate"] for q in pts],
-            "o-",
-            label=f"{c['name']} (ECE {c['scores']['ece']:.3f})",
-        )
-    ax.set(xlabel="mean predicted P(PII)", ylabel="observed PII rate", title="reliability")
-    ax.legend()
-    save(fig, "reliability.png")
-
-    types = list(report["classifiers"][0]["slices"]["type"])
-    fig, ax = plt.subplots(figsize=(10, 4.5))
-    width = 0.8 / len(report["classifiers"])
-    for i, c in enumerate(report["classifiers"]):
-        vals = [c["slices"]["type"][t]["recall"] for t in types]
-        ns = [c["slices"]["type"][t]["n"] for t in types]
-        err = [1.96 * np.sqrt(max(v * (1 - v), 1e-9) / n) for v, n in zip(vals, ns, strict=True)]
-        ax.bar(np.arange(len(types)) + i * width, vals, width, yerr=err, capsize=2, label=c["name"])
-    ax.set_xticks(np.arange(len(types)) + width * (len(report["classifiers"]) - 1) / 2)
-    ax.set_xticklabels(types, rotation=45, ha="right", fontsize=8)
-    ax.set(ylabel="recall (95% normal interval)", title="recall per PII type", ylim=(0, 1.05))
-    ax.legend()
-    save(fig, "slices.png")
-
-    fig, ax = plt.subplots(figsize=(6, 4))
-    for name, times in latencies.items():
-        ax.hist(np.array(times) * 1000, bins=20, alpha=0.6, label=name)
-    ax.set(xlabel="ms per text (batch 1, warm)", ylabel="texts", title="latency")
-    ax.legend()
-    save(fig, "latency.png")
-    return images
-
-
 def html_page(report: dict[str, Any], markdown_text: str, images: dict[str, bytes]) -> str:
     """A self-contained page: the Markdown report rendered to HTML, plots inlined."""
     import markdown as md
@@ -404,14 +371,16 @@ def html_page(report: dict[str, Any], markdown_text: str, images: dict[str, byte
         for n, data in images.items()
     )
     body = md.markdown(markdown_text, extensions=["tables"])
-    head, _, rest = body.partition("</h1>")
+    # Verdict and headline first, then the plots, then the detail tables.
+    head, mark, rest = body.partition("<h2>Latency and cost</h2>")
+    figs = f"<h2>Plots</h2>{figs}" if figs else ""
     return (
         "<!doctype html><html><head><meta charset='utf-8'><title>pii bench</title><style>"
         "body{font-family:system-ui,sans-serif;max-width:1150px;margin:2em auto;padding:0 1em}"
         "table{border-collapse:collapse;font-size:13px;margin:.5em 0}"
         "td,th{border:1px solid #ccc;padding:2px 6px;text-align:left}"
         "img{max-width:100%}figure{margin:1em 0}</style></head><body>"
-        f"{head}</h1>{figs}{rest}</body></html>"
+        f"{head}{figs}{mark}{rest}</body></html>"
     )
 
 

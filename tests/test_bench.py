@@ -55,8 +55,14 @@ def test_bench_writes_every_report_and_a_verdict(tiny_model, setup):
     rep = json.loads((out / "report.json").read_text())
     assert rep["network_attempts"] == 0
     assert rep["verdict"]["verdict"] in ("worth it", "not worth it", "inconclusive")
-    assert {c["kind"] for c in rep["classifiers"]} == {"fewshot", "adapter"}
-    for c in rep["classifiers"]:
+    # the default: the verdict's pair plus the cheap baselines, in every table
+    assert [c["kind"] for c in rep["classifiers"]] == ["fewshot", "adapter", "rules", "tfidf"]
+    llms = [c for c in rep["classifiers"] if c["kind"] in ("fewshot", "adapter")]
+    for c in rep["classifiers"][2:]:
+        assert c["batch_sweep"] is None and "prefix_cache_off" not in c["latency"]
+        assert c["scores"]["auroc"] is not None and c["disk_mb"] < 5
+    for c in llms:
+        assert c["disk_mb"] > 0 and c["prompt_tokens_per_text"] > 0
         sweep = c["batch_sweep"]
         assert set(sweep["texts_per_s"]) == {"1", "4", "8", "16", "32"}
         assert c["throughput_batch"] == sweep["best_batch"]
@@ -65,6 +71,7 @@ def test_bench_writes_every_report_and_a_verdict(tiny_model, setup):
         assert off["tokens_processed_per_text"] > c["latency"]["tokens_processed_per_text"]
     md = (out / "report.md").read_text()
     assert "Prefix cache on and off" in md and "Throughput by batch size" in md
+    assert md.count("| rules |") >= 3 and md.count("| tfidf |") >= 3  # headline, latency, slices
     assert "Call Maria" not in (out / "report.md").read_text()  # no texts without --show-text
     html = (out / "report.html").read_text()
     assert "<table>" in html and "data:image/png;base64," in html

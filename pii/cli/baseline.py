@@ -1,4 +1,8 @@
-"""`pii baseline ...`: tune the few-shot prompted baseline on the validation split."""
+"""`pii baseline ...`: tune the few-shot prompted baseline, fit the cheap baselines.
+
+`tune` searches prompt settings for the few-shot baseline; `fit` (re)builds the JSON
+artifact of `rules`, `tfidf` or `presidio` under bench/baselines/. Both choose on the
+validation split, never on test."""
 
 from __future__ import annotations
 
@@ -11,7 +15,10 @@ import typer
 from pii.cli.base import err, handle_errors, out, sub_app
 from pii.errors import ConfigError
 
-app = sub_app("Tune the few-shot prompted baseline (on the validation split, never on test).")
+app = sub_app(
+    "Tune the few-shot baseline, fit the cheap ones (on the validation split, never on test)."
+)
+FIT_KINDS = ("rules", "tfidf", "presidio")
 
 
 def _ints(value: str) -> list[int]:
@@ -95,3 +102,61 @@ def tune(
     g = cfg.tuned_on["generation"]
     out.print(f"generation mode: {g['format_failures']}/{g['n']} format failures")
     out.print(f"saved {target}")
+
+
+@app.command()
+@handle_errors
+def fit(
+    kind: Annotated[str, typer.Option(help="What to fit: rules, tfidf or presidio.")],
+    train: Annotated[Path, typer.Option(help="Training split (tfidf only).")] = Path(
+        "golden/train.jsonl"
+    ),
+    valid: Annotated[
+        Path, typer.Option(help="Validation split: the threshold is chosen here.")
+    ] = Path("golden/valid.jsonl"),
+    output: Annotated[
+        Path | None,
+        typer.Option("--out", help="Artifact to write (default bench/baselines/KIND.json)."),
+    ] = None,
+) -> None:
+    """Fit a cheap baseline and save it as a plain JSON artifact.
+
+    rules: the threshold on the highest recognizer score (pii/rules.yaml). tfidf: character n-gram TF-IDF + logistic regression trained on --train, threshold on --valid. presidio: the threshold on Presidio's highest PII entity score (needs the presidio extra).
+    """
+    from pii import artifact
+    from pii.baseline import project_path
+    from pii.cli.base import progress_bar
+
+    if kind not in FIT_KINDS:
+        raise ConfigError(f"--kind '{kind}': use one of {', '.join(FIT_KINDS)}")
+    target = output or artifact.default_path(kind)
+    train, valid = project_path(train), project_path(valid)
+    with ExitStack() as stack:
+
+        def progress(label: str, total: int):
+            stack.close()
+            return stack.enter_context(progress_bar(total, f"{kind}: {label}"))
+
+        if kind == "rules":
+            from pii.rules import fit as fit_kind
+
+            data = fit_kind(valid, target, progress=progress)
+        elif kind == "tfidf":
+            from pii.tfidf import fit as fit_tfidf
+
+            data = fit_tfidf(train, valid, target, progress=progress)
+        else:
+            from pii.presidio import fit as fit_kind
+
+            data = fit_kind(valid, target, progress=progress)
+    m = data["valid_metrics"]
+    auroc = "n/a" if m["auroc"] is None else f"{m['auroc']:.3f}"
+    out.print(
+        f"{kind}: threshold {data['threshold']:.3f}; valid (n={m['n']}): F1 {m['f1']:.3f}  "
+        f"precision {m['precision']:.3f}  recall {m['recall']:.3f}  AUROC {auroc}",
+        highlight=False,
+    )
+    out.print(
+        f"saved {target} ({data['bytes'] / 1e3:.0f} kB) in {data['fit_seconds']:.1f} s",
+        highlight=False,
+    )

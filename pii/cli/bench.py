@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.util
 import json
 from pathlib import Path
 from typing import Annotated
@@ -11,6 +12,11 @@ from rich.table import Table
 
 from pii.cli.base import EXIT_GATE, err, handle_errors, out, progress_bar
 from pii.errors import ConfigError, DataError
+
+# Same rows on every machine (so `pii compare` lines up): presidio and apple-fm depend on
+# an optional extra or on macOS 26, so they are asked for by name, never added silently.
+DEFAULT_CLASSIFIERS = "fewshot,adapter,rules,tfidf"
+SCORE_METRICS = ("auroc", "ece", "brier")  # a gate on these skips decision-only classifiers
 
 
 def _gates(specs: list[str]) -> dict[str, float]:
@@ -48,8 +54,12 @@ def bench(
         Path, typer.Option(help="LoRA adapter directory (skipped with a note if absent).")
     ] = Path("adapters/smollm2-135m"),
     classifiers: Annotated[
-        str, typer.Option(help="Comma-separated: fewshot, adapter.")
-    ] = "fewshot,adapter",
+        str,
+        typer.Option(
+            help="Comma-separated: fewshot, adapter, rules, tfidf, presidio, apple-fm. "
+            "The verdict compares fewshot and adapter; the others are reference rows."
+        ),
+    ] = DEFAULT_CLASSIFIERS,
     limit: Annotated[int | None, typer.Option(min=1, help="Only the first N items.")] = None,
     output: Annotated[Path, typer.Option("--out", help="Report directory.")] = Path(
         "bench/results/latest"
@@ -76,12 +86,12 @@ def bench(
 ) -> None:
     """Bench the tuned few-shot baseline against the LoRA adapter and give a verdict.
 
-    Accuracy with 95% bootstrap intervals, slices, calibration, the paired test, latency and the compute floor. Writes report.json, report.md, report.html and PNG plots to --out. Zero network: attempts are counted and reported.
+    Accuracy with 95% bootstrap intervals, slices, calibration, the paired test, latency and the compute floor, with the cheap baselines (rules, tfidf; presidio and apple-fm on request) in every table. Writes report.json, report.md, report.html and PNG plots to --out. Zero network: attempts are counted and reported.
     """
     from pii import bench as lib
-    from pii import blas, models, report
+    from pii import blas, models, plots, report
     from pii.baseline import project_path
-    from pii.classifier import load_classifier
+    from pii.classifier import KINDS, LLM_KINDS, load_classifier
     from pii.golden.schema import read_records
     from pii.jsonl import write_atomic
 
@@ -94,12 +104,24 @@ def bench(
             f"note: no adapter at {adapter}; benching without it (train one with `pii train`)"
         )
         kinds.remove("adapter")
+    unknown = [k for k in kinds if k not in KINDS]
+    if unknown:
+        raise ConfigError(f"unknown classifier '{unknown[0]}': use {', '.join(KINDS)}")
+    if len(set(kinds)) != len(kinds):
+        raise ConfigError("--classifiers names a classifier twice")
     if not kinds:
-        raise ConfigError("no classifier to bench: use --classifiers fewshot,adapter")
-    gflops = blas.gemm_gflops()
+        raise ConfigError(f"no classifier to bench: use --classifiers {DEFAULT_CLASSIFIERS}")
+    if classifiers == DEFAULT_CLASSIFIERS and importlib.util.find_spec("presidio_analyzer"):
+        err.print(
+            f"note: the presidio extra is installed; add it: --classifiers {classifiers},presidio"
+        )
+    llm = any(k in LLM_KINDS for k in kinds)
+    gflops = blas.gemm_gflops() if llm else 0.0  # the floor is for LLMs only
     sections, arrays, cold = [], {}, {}
     for kind in kinds:
-        clf = load_classifier(kind, model, config=config, adapter=adapter)
+        clf = load_classifier(
+            kind, model, config=config if kind == "fewshot" else None, adapter=adapter
+        )
         with progress_bar(len(records), f"{kind}: {clf.name}") as advance:
             section, arr = lib.evaluate(
                 clf,
@@ -111,17 +133,18 @@ def bench(
                 progress=advance,
             )
         section["kind"] = kind
-        section["disk_mb"] = round(
-            lib._dir_mb(clf.engine.model_dir) + (lib._dir_mb(adapter) if kind == "adapter" else 0),
-            1,
-        )
+        section["disk_mb"] = lib.disk_mb(clf)
         cold[kind] = lib.cold_start(kind, model, adapter, config)
         section["cold_start_s"] = cold[kind]
         sections.append(section)
         arrays[kind] = arr
         del clf
     env = lib.environment(
-        data, model, gflops, models.resolve(model), adapter if "adapter" in kinds else None
+        data,
+        model if llm else None,
+        gflops,
+        models.resolve(model) if llm else None,
+        adapter if "adapter" in kinds else None,
     )
     rep = {
         "format_version": lib.FORMAT_VERSION,
@@ -136,10 +159,10 @@ def bench(
     import numpy as np
 
     y = np.array([r["has_pii"] for r in records], dtype=bool)
-    images = report.plots(
+    images = plots.render(
         rep,
         y,
-        {s["name"]: arrays[s["kind"]]["p"] for s in sections},
+        {s["name"]: arrays[s["kind"]]["p"] for s in sections if arrays[s["kind"]]["p"] is not None},
         {s["name"]: arrays[s["kind"]]["times"] for s in sections},
     )
     text = report.markdown(rep)
@@ -180,7 +203,8 @@ def bench(
         f"{c['name']} {m}={c['scores'].get(m)} < {v}"
         for c in sections
         for m, v in gates.items()
-        if c["scores"].get(m) is None or c["scores"][m] < v
+        if (c["has_scores"] or m not in SCORE_METRICS)
+        and (c["scores"].get(m) is None or c["scores"][m] < v)
     ]
     if failed:
         err.print("quality gate failed: " + "; ".join(failed))
@@ -207,7 +231,7 @@ def compare(
         env = rep["environment"]
         _print_headline(
             rep,
-            f"{path}: {env['model']} on {Path(env['data']).name}, {env['processor']}, "
+            f"{path}: {env['model'] or 'no LLM'} on {Path(env['data']).name}, {env['processor']}, "
             f"GEMM {env['gemm_gflops']} GFLOP/s",
         )
         if rep.get("verdict"):

@@ -1,0 +1,66 @@
+"""The `presidio` peer: offline under the network guard, entity mapping, and the one-line
+error when the optional extra is missing."""
+
+import importlib.util
+
+import pytest
+from typer.testing import CliRunner
+
+from pii import netguard
+from pii.cli import app
+from pii.errors import ConfigError, NetworkBlockedError
+
+runner = CliRunner()
+installed = importlib.util.find_spec("presidio_analyzer") is not None
+needs_extra = pytest.mark.skipif(not installed, reason="the presidio extra is not installed")
+
+
+@pytest.fixture(scope="module")
+def presidio():
+    from pii.presidio import PresidioClassifier
+
+    return PresidioClassifier(threshold=0.5)
+
+
+@needs_extra
+def test_tldextract_would_go_online_without_the_fix(monkeypatch):
+    """The control: a default TLDExtract tries the network, and the guard catches it."""
+    import tldextract
+
+    before = netguard.attempts
+    monkeypatch.setattr(netguard, "attempts", before)  # restore the count for later tests
+    with netguard.guarded(), pytest.raises(NetworkBlockedError):
+        tldextract.TLDExtract(cache_dir=None)("maria.l@brightmail.net")
+    assert netguard.attempts > before
+
+
+@needs_extra
+def test_runs_offline_and_maps_entities(presidio):
+    before = netguard.attempts
+    with netguard.guarded():
+        found = presidio.findings(
+            "Write to maria.lopez@brightmail.net, IBAN DE89 3704 0044 0532 0130 00"
+        )
+        p = presidio.predict_proba(["Write to maria.lopez@brightmail.net", "The sky is blue."])
+    assert netguard.attempts == before
+    assert {"EMAIL", "BANK_ACCOUNT"} <= {t for t, _ in found}
+    assert p[0, 1] > p[1, 1]
+    dropped = {"DATE_TIME", "NRP", "LOCATION", "URL", "ORGANIZATION"}
+    assert not dropped & set(presidio.entities)
+    assert {t for t, _ in presidio.findings("We met on 3 May 2024 in Paris.")} <= {"PERSON_NAME"}
+
+
+def test_missing_extra_is_a_one_line_error_naming_the_install(monkeypatch):
+    from pii import presidio
+
+    real = importlib.util.find_spec
+    monkeypatch.setattr(
+        importlib.util,
+        "find_spec",
+        lambda name, *a: None if name == "presidio_analyzer" else real(name, *a),
+    )
+    with pytest.raises(ConfigError, match=r"pip install -e '\.\[presidio\]'"):
+        presidio.load_presidio()
+    result = runner.invoke(app, ["classify", "--classifier", "presidio", "hello"])
+    assert result.exit_code == 1
+    assert "pip install -e '.[presidio]'" in result.output and "Traceback" not in result.output
