@@ -11,22 +11,25 @@ import typer
 from rich.table import Table
 
 from pii import __version__, blas, netguard
-from pii.cli import baseline, export, golden
+from pii.cli import baseline, export, golden, study
 from pii.cli.base import err, handle_errors, out, progress_bar, sub_app
 from pii.cli.bench import bench, compare, report
+from pii.cli.decide import decide
 from pii.cli.train import train
-from pii.errors import DataError
+from pii.errors import ConfigError, DataError
 
 app = sub_app("Is fine-tuning worth it? Few-shot vs LoRA PII detection, measured locally.")
 app.add_typer(golden.app, name="golden")
 app.add_typer(baseline.app, name="baseline")
 app.add_typer(export.app, name="export")
+app.add_typer(study.app, name="study")
 models_app = sub_app("List the known models and what is cached; download hub models.")
 app.add_typer(models_app, name="models")
 app.command()(bench)
 app.command()(compare)
 app.command()(report)
 app.command()(train)
+app.command()(decide)
 
 
 def _version(value: bool) -> None:
@@ -133,7 +136,10 @@ def classify(
         str, typer.Option(help="Model spec, local MLX directory or hub id.")
     ] = "smollm2-135m",
     classifier: Annotated[
-        str, typer.Option(help="fewshot (the tuned baseline) or adapter.")
+        str,
+        typer.Option(
+            help="fewshot (the tuned baseline), adapter, rules, tfidf, presidio or apple-fm."
+        ),
     ] = "fewshot",
     adapter: Annotated[
         Path | None, typer.Option(help="LoRA adapter directory (implies --classifier adapter).")
@@ -141,7 +147,8 @@ def classify(
     config: Annotated[
         Path | None,
         typer.Option(
-            help="Baseline config JSON (default: the tuned one for --model in bench/baselines/)."
+            help="Baseline config JSON, or the rules/tfidf/presidio artifact "
+            "(default: the one in bench/baselines/)."
         ),
     ] = None,
     threshold: Annotated[
@@ -168,10 +175,13 @@ def classify(
         if not t.strip():
             where = f"{file}: id {item_id}" if file else "the argument"
             raise DataError(f"{where}: empty text; nothing to classify")
-    from pii.classifier import load_classifier
+    from pii.classifier import has_scores, load_classifier
 
     kind = "adapter" if adapter is not None else classifier
     clf = load_classifier(kind, model, config=config, adapter=adapter, threshold=threshold)
+    if generate and not hasattr(clf, "generate"):
+        raise ConfigError(f"--generate needs an LLM classifier (fewshot or adapter), not {kind}")
+    scored = has_scores(clf)
     texts = [t for _, t in items]
     with progress_bar(len(texts), "classifying", enabled=len(texts) > 1) as advance:
         if generate:
@@ -183,10 +193,14 @@ def classify(
         else:
             p = clf.predict_proba(texts, progress=advance)[:, 1]
             rows = [
-                {"id": i, "p_pii": round(float(v), 4), "has_pii": bool(v >= clf.threshold)}
+                {
+                    "id": i,
+                    "p_pii": round(float(v), 4) if scored else None,
+                    "has_pii": bool(v >= clf.threshold),
+                }
                 for (i, _), v in zip(items, p, strict=True)
             ]
-    if clf.truncated:
+    if getattr(clf, "truncated", 0):
         err.print(
             f"note: {clf.truncated} text(s) longer than {clf.config.max_text_tokens} tokens "
             "were truncated (the head was kept)"
@@ -204,7 +218,8 @@ def classify(
                 {True: "PII", False: "no PII", None: "-"}[row["answer"]],
             )
         else:
-            t.add_row(row["id"], f"{row['p_pii']:.3f}", "PII" if row["has_pii"] else "no PII")
+            p_text = "n/a" if row["p_pii"] is None else f"{row['p_pii']:.3f}"
+            t.add_row(row["id"], p_text, "PII" if row["has_pii"] else "no PII")
     out.print(t)
     out.print(f"classifier {clf.name}, threshold {clf.threshold:.3f}", style="dim")
 

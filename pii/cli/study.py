@@ -1,0 +1,69 @@
+"""`pii study learning-curve`: adapters trained on growing N, against the prompted baseline."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from pii.cli.base import err, handle_errors, out, sub_app
+
+app = sub_app("Studies that take hours: the learning curve.")
+
+
+@app.command("learning-curve")
+@handle_errors
+def learning_curve(
+    config: Annotated[Path, typer.Option(help="Training recipe, the same for every N.")] = Path(
+        "adapters/recipes/cpu-smollm2-135m.yaml"
+    ),
+    sizes: Annotated[
+        str, typer.Option(help="Comma-separated training-set sizes; 'all' is the whole pool.")
+    ] = "50,100,250,500,1000,all",
+    output: Annotated[Path, typer.Option("--out", help="Study directory (resumable).")] = Path(
+        "bench/results/learning-curve-smollm2-135m"
+    ),
+    all_from: Annotated[
+        Path | None,
+        typer.Option(
+            help="Adapter already trained on the whole pool with this recipe (N=all is then "
+            "not trained again), e.g. adapters/smollm2-135m."
+        ),
+    ] = None,
+    baseline_config: Annotated[
+        Path | None,
+        typer.Option("--baseline", help="Few-shot config (default: the tuned one for the model)."),
+    ] = None,
+    train_file: Annotated[Path, typer.Option("--train")] = Path("golden/train.jsonl"),
+    valid_file: Annotated[Path, typer.Option("--valid")] = Path("golden/valid.jsonl"),
+    test_file: Annotated[Path, typer.Option("--test")] = Path("golden/test.jsonl"),
+) -> None:
+    """Train one adapter per N (same recipe and seed), score each on valid and test, plot F1 against N.
+
+    Answers: where does the adapter overtake prompting, and does the 500-example rule of thumb hold? Each finished point is saved at once: run the same command again to continue.
+    """
+    from pii import study
+    from pii.baseline import load_fewshot, project_path
+    from pii.jsonl import write_atomic
+    from pii.train import TrainConfig
+
+    recipe = TrainConfig.from_file(project_path(config))
+    splits = {
+        "train": project_path(train_file),
+        "valid": project_path(valid_file),
+        "test": project_path(test_file),
+    }
+    result = study.run(
+        recipe,
+        output,
+        splits,
+        lambda: load_fewshot(recipe.model, baseline_config),
+        sizes=study.parse_sizes(sizes),
+        all_from=project_path(all_from) if all_from else None,
+        log=lambda s: err.print(s, highlight=False),
+    )
+    study.plot(result, output / "learning_curve.png")
+    text = study.markdown(result)
+    write_atomic(output / "README.md", text + "\n")
+    out.print(text, highlight=False, markup=False)
