@@ -150,6 +150,9 @@ def test_cli_export_checks_the_package(tiny_adapter, tmp_path):
     adapter, model = tiny_adapter
     data = write_split(tmp_path / "valid.jsonl", "valid", 12)
     out = tmp_path / "Pii.mlpackage"
+    from pii import netguard
+
+    before = netguard.attempts  # the count is per process; other tests may have added some
     result = runner.invoke(
         app,
         [
@@ -173,6 +176,7 @@ def test_cli_export_checks_the_package(tiny_adapter, tmp_path):
     assert result.exit_code == 0, result.output
     summary = json.loads(result.stdout)
     assert summary["check"]["n"] == 12 and summary["check"]["passed"]
+    assert summary["network_attempts"] == before  # none during the export
     assert out.exists() and (tmp_path / "Pii.tokenizer" / "tokenizer.json").exists()
 
 

@@ -95,6 +95,9 @@ def coreml(
             reference = load_adapter_classifier(adapter, model, precision="float32")
             summary["check"] = lib.verify(result.path, reference, texts)
         summary["check"]["passed"] = lib.check_passes(summary["check"], precision)
+    from pii import netguard
+
+    summary["network_attempts"] = netguard.attempts
     passed = summary.get("check", {}).get("passed", True)
     if as_json:
         print(json.dumps(summary, indent=2))
@@ -127,6 +130,7 @@ def coreml(
                 f"agreement {c['coreml']['decision_agreement']:.1%}",
                 highlight=False,
             )
+    out.print(f"network attempts: {summary['network_attempts']}", highlight=False)
     out.print(
         f"flag a text when pii_probability >= {summary['threshold']:.4f}; "
         "see docs/coreml.md for the Swift side",
