@@ -33,10 +33,24 @@ def _gates(specs: list[str]) -> dict[str, float]:
 def _print_headline(report: dict, label: str = "") -> None:
     from pii.report import HEADLINE_HEADER, headline_rows
 
-    t = Table(*HEADLINE_HEADER, title=label or None)
-    for row in headline_rows(report):
+    header, rows = HEADLINE_HEADER, headline_rows(report)
+    if out.width < 150:  # a narrow terminal or a log: the columns a reader looks at first
+        keep = [
+            header.index(h)
+            for h in ("classifier", "F1", "recall", "FPR hard neg.", "AUROC", "p50 ms")
+        ]
+        header = [header[i] for i in keep]
+        rows = [
+            [r[i] if i <= header.index("F1") else r[i].split(" [")[0] for i in keep] for r in rows
+        ]
+    t = Table(title=label or None)
+    for h in header:
+        t.add_column(h, no_wrap=h == "classifier")
+    for row in rows:
         t.add_row(*row)
     out.print(t)
+    if header is not HEADLINE_HEADER:
+        out.print("F2, precision, accuracy, ECE, p95 and tokens: see report.md", style="dim")
 
 
 @handle_errors
