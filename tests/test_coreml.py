@@ -30,6 +30,13 @@ def varied_texts(n: int) -> list[str]:
     return [" ".join(WORDS[i % 7 : i % 7 + 1 + (i * 3) % 10]) for i in range(n)]
 
 
+def export_cli(tiny_adapter, out, *args):
+    """`pii export coreml` on the tiny adapter, no check unless asked."""
+    adapter, model = tiny_adapter
+    base = ["export", "coreml", "--adapter", str(adapter), "--model", str(model)]
+    return runner.invoke(app, [*base, "--out", str(out), "--verify-n", "0", *args])
+
+
 @pytest.fixture(scope="module")
 def reference(tiny_adapter):
     adapter, model = tiny_adapter
@@ -119,26 +126,7 @@ def test_metadata_and_tokenizer_let_an_app_rebuild_the_prompt(exported, referenc
 
 
 def test_int4_picks_the_macos15_target(tiny_adapter, tmp_path):
-    adapter, model = tiny_adapter
-    out = tmp_path / "int4.mlpackage"
-    result = runner.invoke(
-        app,
-        [
-            "export",
-            "coreml",
-            "--adapter",
-            str(adapter),
-            "--model",
-            str(model),
-            "--out",
-            str(out),
-            "--precision",
-            "int4",
-            "--verify-n",
-            "0",
-            "--json",
-        ],
-    )
+    result = export_cli(tiny_adapter, tmp_path / "int4.mlpackage", "--precision", "int4", "--json")
     assert result.exit_code == 0, result.output
     assert "macOS 15 / iOS 18" in result.stderr
     assert json.loads(result.stdout)["target"] == "macOS15"
@@ -147,32 +135,13 @@ def test_int4_picks_the_macos15_target(tiny_adapter, tmp_path):
 def test_cli_export_checks_the_package(tiny_adapter, tmp_path):
     from tests.golden_fixtures import write_split
 
-    adapter, model = tiny_adapter
     data = write_split(tmp_path / "valid.jsonl", "valid", 12)
     out = tmp_path / "Pii.mlpackage"
     from pii import netguard
 
     before = netguard.attempts  # the count is per process; other tests may have added some
-    result = runner.invoke(
-        app,
-        [
-            "export",
-            "coreml",
-            "--adapter",
-            str(adapter),
-            "--model",
-            str(model),
-            "--out",
-            str(out),
-            "--precision",
-            "fp32",
-            "--verify-n",
-            "12",
-            "--data",
-            str(data),
-            "--json",
-        ],
-    )
+    check = ["--precision", "fp32", "--verify-n", "12", "--data", str(data), "--json"]
+    result = export_cli(tiny_adapter, out, *check)
     assert result.exit_code == 0, result.output
     summary = json.loads(result.stdout)
     assert summary["check"]["n"] == 12 and summary["check"]["passed"]
@@ -190,49 +159,20 @@ def test_cli_export_checks_the_package(tiny_adapter, tmp_path):
     ],
 )
 def test_cli_errors_are_one_line(tiny_adapter, tmp_path, args, message):
-    adapter, model = tiny_adapter
-    base = [
-        "export",
-        "coreml",
-        "--adapter",
-        str(adapter),
-        "--model",
-        str(model),
-        "--out",
-        str(tmp_path / "x.mlpackage"),
-        "--verify-n",
-        "0",
-    ]
-    result = runner.invoke(app, base + args)
+    result = export_cli(tiny_adapter, tmp_path / "x.mlpackage", *args)
     assert result.exit_code == 1, result.output
     assert message in result.stderr and "Traceback" not in result.output
     assert len(result.stderr.strip().splitlines()) == 1
 
 
 def test_unsupported_architecture_is_named(tiny_adapter, tmp_path, monkeypatch):
-    adapter, model = tiny_adapter
     monkeypatch.setattr(coreml, "SUPPORTED", ("qwen2",))
-    result = runner.invoke(
-        app,
-        [
-            "export",
-            "coreml",
-            "--adapter",
-            str(adapter),
-            "--model",
-            str(model),
-            "--out",
-            str(tmp_path / "x.mlpackage"),
-            "--verify-n",
-            "0",
-        ],
-    )
+    result = export_cli(tiny_adapter, tmp_path / "x.mlpackage")
     assert result.exit_code == 1
     assert "architecture 'llama' is not supported" in result.stderr
 
 
 def test_a_failed_export_leaves_the_old_package(tiny_adapter, tmp_path, monkeypatch):
-    adapter, model = tiny_adapter
     out = tmp_path / "keep.mlpackage"
     out.mkdir()
     (out / "marker").write_text("old")
@@ -241,21 +181,7 @@ def test_a_failed_export_leaves_the_old_package(tiny_adapter, tmp_path, monkeypa
         raise coreml.ModelError("conversion failed")
 
     monkeypatch.setattr(coreml, "convert", broken)
-    result = runner.invoke(
-        app,
-        [
-            "export",
-            "coreml",
-            "--adapter",
-            str(adapter),
-            "--model",
-            str(model),
-            "--out",
-            str(out),
-            "--verify-n",
-            "0",
-        ],
-    )
+    result = export_cli(tiny_adapter, out)
     assert result.exit_code == 1
     assert (out / "marker").read_text() == "old"
 
