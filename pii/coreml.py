@@ -45,9 +45,22 @@ class Export:
     metadata: dict[str, str]
 
 
+def quiet() -> None:
+    """Silence coremltools' import-time notices (no macOS runtime here, untested torch and
+    scikit-learn versions) and transformers' deprecation warnings: noise to a user."""
+    import logging
+    import warnings
+
+    logging.getLogger("coremltools").setLevel(logging.ERROR)
+    warnings.filterwarnings("ignore", category=FutureWarning, module="transformers")
+    warnings.filterwarnings("ignore", category=RuntimeWarning, module="coremltools")
+
+
 def require_extra() -> None:
     """The export's own dependencies are an extra: say how to get them."""
     import importlib.util
+
+    quiet()
 
     missing = [m for m in ("coremltools", "torch") if importlib.util.find_spec(m) is None]
     if missing:

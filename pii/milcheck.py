@@ -66,6 +66,9 @@ def _softmax(x: np.ndarray, axis: int) -> np.ndarray:
 
 def load_program(path: Path) -> Any:
     """The MIL program inside a saved .mlpackage (its weights read from the package)."""
+    from pii.coreml import quiet
+
+    quiet()
     import coremltools as ct
     from coremltools.converters.mil.frontend.milproto.load import load
 
