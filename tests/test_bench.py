@@ -17,7 +17,11 @@ def setup(tiny_model, tiny_adapter, tmp_path_factory):
     cfg = d / "baseline.json"
     FewShotConfig(model=str(tiny_model), k=0).save(cfg)
     (d / "adapter").symlink_to(tiny_adapter[0])
-    return d, te, cfg
+    from pii import stats
+
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(stats, "N_BOOT", 100)  # fewer resamples: the tests check shapes, not widths
+        yield d, te, cfg
 
 
 def test_bench_writes_every_report_and_a_verdict(tiny_model, setup):
