@@ -11,7 +11,7 @@ Left out: training itself (pii.train) and the bench's latency and slices (pii.be
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import asdict, replace
 from pathlib import Path
 from typing import Any
@@ -47,7 +47,23 @@ def score(clf: Any, records: Sequence[dict[str, Any]]) -> dict[str, Any]:
     p = clf.predict_proba([r["text"] for r in records])[:, 1]
     pred = p >= clf.threshold
     s, ci = stats.scores(y, pred, p), stats.bootstrap(y, pred, p)
-    return {m: s[m] for m in METRICS} | {"ci95": {m: ci[m] for m in METRICS if m in ci}}
+    return {m: s[m] for m in METRICS} | {
+        "ci95": {m: ci[m] for m in METRICS if m in ci},
+        "pred": _bits(pred),  # per-item decisions, in file order, for the paired comparison
+    }
+
+
+def _bits(flags: Iterable[bool]) -> str:
+    return "".join("1" if f else "0" for f in flags)
+
+
+def _unbits(bits: str) -> np.ndarray:
+    return np.frombuffer(bits.encode(), dtype=np.uint8) == ord("1")
+
+
+def _scored(entry: dict[str, Any] | None) -> bool:
+    """Scored by this version: with the per-item decisions that the finding pairs."""
+    return bool(entry) and all("pred" in entry[k] for k in ("valid", "test"))
 
 
 def _label(n: int | None) -> str:
@@ -92,7 +108,8 @@ def run(
     }
     study.setdefault("points", {})
     records = {k: read_records(splits[k]) for k in ("valid", "test")}
-    if "baseline" not in study:
+    study["labels"] = {k: _bits(r["has_pii"] for r in v) for k, v in records.items()}
+    if not _scored(study.get("baseline")):
         log("scoring the prompted baseline on valid and test")
         clf = baseline()
         study["baseline"] = {"name": clf.name} | {k: score(clf, v) for k, v in records.items()}
@@ -100,9 +117,11 @@ def run(
         del clf
     for n in sizes:
         key = _label(n)
-        if key in study["points"]:
+        if _scored(study["points"].get(key)):
             log(f"N={key}: done before, kept")
             continue
+        if key in study["points"]:
+            log(f"N={key}: scored by an older version without per-item decisions; again")
         if n is not None and n > n_pool:
             raise ConfigError(f"--sizes: {n} exceeds the {n_pool} examples in {splits['train']}")
         adapter = out / f"adapter-n{key}"
@@ -159,26 +178,35 @@ def _check_same_recipe(adapter: Path, recipe: dict[str, Any], splits: dict[str, 
 def finding(study: dict[str, Any], split: str = "test") -> dict[str, Any]:
     """Where the adapter overtakes the baseline on `split`, and what that says of the 500 rule.
 
-    Overtakes: adapter F1 above the baseline's. Clearly: the adapter's F1 interval lies
-    wholly above the baseline's F1.
+    Each point is paired with the baseline on the same items (pii.stats.paired). Above: a
+    higher F1. Clearly above: the 95% interval of the F1 difference lies above 0. Worth it:
+    the bench's verdict, a relative F1 gain whose interval lies above the 10% line.
     """
-    base = study["baseline"][split]["f1"]
-    points = sorted(study["points"].values(), key=lambda p: p["n"])
-    above = [p["n"] for p in points if p[split]["f1"] > base]
-    clearly = [p["n"] for p in points if p[split]["ci95"]["f1"][0] > base]
-    first = clearly[0] if clearly else None
-    if first is None:
+    y = _unbits(study["labels"][split])
+    base = _unbits(study["baseline"][split]["pred"])
+    paired: dict[str, Any] = {}
+    for p in sorted(filter(_scored, study["points"].values()), key=lambda p: p["n"]):
+        pair = stats.paired(y, base, _unbits(p[split]["pred"]))
+        paired[str(p["n"])] = pair | {"verdict": stats.verdict(pair)["verdict"]}
+
+    def first(test: Callable[[dict[str, Any]], bool]) -> int | None:
+        return next((int(n) for n, pair in paired.items() if test(pair)), None)
+
+    clearly = first(lambda pair: pair["f1_diff_ci95"][0] > 0)
+    if clearly is None:
         rule = "no size clearly beats prompting, so the data cannot confirm the 500-example rule"
-    elif first < RULE_OF_THUMB:
-        rule = f"the adapter clearly wins from N={first}, below the 500-example rule of thumb"
+    elif clearly < RULE_OF_THUMB:
+        rule = f"the adapter clearly wins from N={clearly}, below the 500-example rule of thumb"
     else:
-        rule = f"the adapter clearly wins only from N={first}, in line with the 500+ rule"
+        rule = f"the adapter clearly wins only from N={clearly}, in line with the 500+ rule"
     return {
         "split": split,
-        "baseline_f1": base,
-        "first_n_above": above[0] if above else None,
-        "first_n_clearly_above": first,
+        "baseline_f1": study["baseline"][split]["f1"],
+        "first_n_above": first(lambda pair: pair["f1_diff"] > 0),
+        "first_n_clearly_above": clearly,
+        "first_n_worth_it": first(lambda pair: pair["verdict"] == "worth it"),
         "rule_of_thumb": rule,
+        "paired": paired,
     }
 
 
@@ -214,10 +242,21 @@ def plot(study: dict[str, Any], path: Path) -> None:
 
 def markdown(study: dict[str, Any]) -> str:
     rows = sorted(study["points"].values(), key=lambda p: p["n"])
+    paired = study.get("finding", {}).get("paired", {})
 
     def cell(s: dict[str, Any]) -> str:
         lo, hi = s["ci95"]["f1"]
         return f"{s['f1']:.3f} [{lo:.3f}, {hi:.3f}]"
+
+    def diff(n: int) -> str:
+        if str(n) not in paired:
+            return "- | -"
+        pair = paired[str(n)]
+        lo, hi = pair["f1_diff_ci95"]
+        return f"{pair['f1_diff']:+.3f} [{lo:+.3f}, {hi:+.3f}] | {pair['mcnemar']['p_value']:.2g}"
+
+    def auroc(s: dict[str, Any]) -> str:
+        return "n/a" if s.get("auroc") is None else f"{s['auroc']:.3f}"
 
     lines = [
         "# Learning curve",
@@ -226,30 +265,29 @@ def markdown(study: dict[str, Any]) -> str:
         f"{study['recipe']['batch_size']}, seed {study['recipe']['seed']}; pool of "
         f"{study['pool_size']} training examples.",
         "",
-        "| N | valid F1 [95% CI] | test F1 [95% CI] | test recall | test AUROC | training s |",
-        "|---|---|---|---|---|---|",
+        "| N | valid F1 [95% CI] | test F1 [95% CI] | test F1 - prompted [95% CI], paired "
+        "| McNemar p | test recall | test AUROC | training s |",
+        "|---|---|---|---|---|---|---|---|",
     ]
     for p in rows:
-        auroc = p["test"].get("auroc")
         lines.append(
-            f"| {p['n']} | {cell(p['valid'])} | {cell(p['test'])} | {p['test']['recall']:.3f} "
-            f"| {auroc:.3f} | {p['train_seconds'] or 0:.0f} |"
-            if auroc is not None
-            else f"| {p['n']} | {cell(p['valid'])} | {cell(p['test'])} | "
-            f"{p['test']['recall']:.3f} | n/a | {p['train_seconds'] or 0:.0f} |"
+            f"| {p['n']} | {cell(p['valid'])} | {cell(p['test'])} | {diff(p['n'])} "
+            f"| {p['test']['recall']:.3f} | {auroc(p['test'])} | {p['train_seconds'] or 0:.0f} |"
         )
     b = study["baseline"]
     lines += [
-        f"| prompted ({b['name']}) | {cell(b['valid'])} | {cell(b['test'])} "
-        f"| {b['test']['recall']:.3f} | {b['test'].get('auroc') or 0:.3f} | - |",
+        f"| prompted ({b['name']}) | {cell(b['valid'])} | {cell(b['test'])} | - | - "
+        f"| {b['test']['recall']:.3f} | {auroc(b['test'])} | - |",
         "",
     ]
     if "finding" in study:
         f = study["finding"]
         lines += [
-            f"First N above the baseline's test F1 ({f['baseline_f1']:.3f}): "
-            f"{f['first_n_above'] or 'none'}; first N whose interval lies wholly above it: "
-            f"{f['first_n_clearly_above'] or 'none'}. So {f['rule_of_thumb']}.",
+            f"On test, the first N above the prompted baseline's F1 ({f['baseline_f1']:.3f}) "
+            f"is {f['first_n_above'] or 'none'}; the first whose paired F1 difference has "
+            f"its 95% interval above 0 is {f['first_n_clearly_above'] or 'none'}; the first "
+            "that the bench's rule calls worth it (relative F1 gain interval above 10%) is "
+            f"{f.get('first_n_worth_it') or 'none'}. So {f['rule_of_thumb']}.",
             "",
             "![learning curve](learning_curve.png)",
             "",

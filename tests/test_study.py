@@ -2,6 +2,7 @@
 
 import json
 
+import numpy as np
 import pytest
 from typer.testing import CliRunner
 
@@ -81,29 +82,63 @@ def test_bad_sizes_are_one_line_errors(files, tmp_path):
     assert result.exit_code == 1 and "exceeds the 32 examples" in result.stderr
 
 
-def _point(n, f1, lo, hi):
-    s = {"f1": f1, "recall": f1, "ci95": {"f1": [lo, hi]}}
-    return {"n": n, "valid": s, "test": s}
+def _scores(y, pred):
+    from pii import metrics
+
+    f1 = metrics.summary(y, pred)["f1"]
+    return {"f1": f1, "recall": 0.0, "ci95": {"f1": [f1, f1]}, "pred": study._bits(pred)}
 
 
-def test_finding_names_where_the_adapter_overtakes():
-    base = {"f1": 0.60, "recall": 0.9, "ci95": {"f1": [0.55, 0.65]}}
+def test_finding_pairs_each_size_with_the_baseline(monkeypatch):
+    from pii import stats
+
+    monkeypatch.setattr(stats, "N_BOOT", 300)
+    y = np.r_[np.ones(100, bool), np.zeros(100, bool)]
+    base = np.ones(200, bool)  # flags everything: F1 0.667
+    worse = y.copy()
+    worse[:60] = False  # misses 60 of the 100
+    near = base.copy()
+    near[100:130] = False  # right on 30 more negatives ...
+    near[:12] = False  # ... wrong on 12 positives: F1 0.682, within noise of 0.667
+    good = y.copy()
+    good[[0, 1, 150]] = [False, False, True]  # three errors
+    points = {"50": worse, "250": near, "1000": good}
     s = {
-        "baseline": {"valid": base, "test": base},
+        "labels": {"valid": study._bits(y), "test": study._bits(y)},
+        "baseline": {k: _scores(y, base) for k in ("valid", "test")},
         "points": {
-            "50": _point(50, 0.55, 0.50, 0.60),
-            "250": _point(250, 0.63, 0.58, 0.68),  # above, but the interval straddles 0.60
-            "1000": _point(1000, 0.70, 0.66, 0.74),  # clearly above
+            n: {"n": int(n)} | {k: _scores(y, pred) for k in ("valid", "test")}
+            for n, pred in points.items()
         },
     }
     f = study.finding(s)
     assert f["first_n_above"] == 250 and f["first_n_clearly_above"] == 1000
-    assert "in line with the 500+ rule" in f["rule_of_thumb"]
-    s["points"]["250"] = _point(250, 0.66, 0.62, 0.70)
+    assert f["first_n_worth_it"] == 1000 and "in line with the 500+ rule" in f["rule_of_thumb"]
+    assert f["paired"]["250"]["f1_diff_ci95"][0] < 0 < f["paired"]["250"]["f1_diff_ci95"][1]
+    assert f["paired"]["50"]["f1_diff"] < 0 and f["paired"]["1000"]["verdict"] == "worth it"
+    s["points"]["250"] = {"n": 250} | {k: _scores(y, good) for k in ("valid", "test")}
     assert "below the 500-example rule" in study.finding(s)["rule_of_thumb"]
-    s["points"] = {"50": _point(50, 0.5, 0.4, 0.6)}
+    s["points"] = {"50": s["points"]["50"]}
     f = study.finding(s)
     assert f["first_n_clearly_above"] is None and "cannot confirm" in f["rule_of_thumb"]
+
+
+def test_an_older_study_without_decisions_is_scored_again_not_retrained(files, tmp_path):
+    out = tmp_path / "curve"
+    assert runner.invoke(app, _args(files, out, "8")).exit_code == 0
+    path = out / "study.json"
+    s = json.loads(path.read_text())
+    for entry in (s["baseline"], s["points"]["8"]):
+        for split in ("valid", "test"):
+            del entry[split]["pred"]
+    path.write_text(json.dumps(s))
+    stamp = (out / "adapter-n8" / "training.json").stat().st_mtime_ns
+    result = runner.invoke(app, _args(files, out, "8"))
+    assert result.exit_code == 0, result.output
+    assert "scoring the prompted baseline" in result.stderr and "again" in result.stderr
+    assert (out / "adapter-n8" / "training.json").stat().st_mtime_ns == stamp
+    again = json.loads(path.read_text())
+    assert len(again["points"]["8"]["test"]["pred"]) == 12 and "8" in again["finding"]["paired"]
 
 
 def test_parse_sizes():
