@@ -99,6 +99,7 @@ class Decision:
     verdict: str  # fine-tune | keep prompting | inconclusive
     reason: str
     notes: list[str]
+    references: dict[str, dict[str, float]] = field(default_factory=dict)  # same costs, per row
 
     def to_dict(self) -> dict[str, Any]:
         d = asdict(self)
@@ -315,6 +316,21 @@ def decide(m: Measured, s: Supplied) -> Decision:
             f"the baseline flags {b.fpr:.1%} of texts without PII: it barely discriminates; "
             "set a bar (--max-fpr) if that is unacceptable"
         )
+    references = reference_costs(m, s, prevalence)
+    better = [(n, r) for n, r in references.items() if r["f1"] > max(b.f1, a.f1)]
+    if better:
+        name, r = min(better, key=lambda x: x[1]["total_monthly"])
+        cheapest = r["total_monthly"] < min(p["total_monthly"], f["total_monthly"])
+        notes.append(
+            f"{name}, benched beside them, has a higher F1 than both ({r['f1']:.3f}) and comes "
+            f"to {money(r['total_monthly'])} a month at {volume}, errors included (prompting "
+            f"{money(p['total_monthly'])}, fine-tuned {money(f['total_monthly'])}): "
+            + (
+                "cheaper too; try it before either"
+                if cheapest
+                else "not cheaper at these error costs"
+            )
+        )
     if m.format_failure_rate is not None:
         notes.append(
             f"in generation mode {m.format_failure_rate:.1%} of the baseline's answers do not "
@@ -334,4 +350,21 @@ def decide(m: Measured, s: Supplied) -> Decision:
         verdict=verdict,
         reason=reason,
         notes=notes,
+        references=references,
     )
+
+
+def reference_costs(m: Measured, s: Supplied, prevalence: float) -> dict[str, dict[str, float]]:
+    """The other benched rows (rules, tfidf, ...) priced like the two options. They run on
+    the machine, so a call costs its p50 seconds at the hourly price, even with a hosted
+    per-call price for the LLM."""
+    out = {}
+    for c in m.references:
+        call, err = s.price_per_hour / 3600 * c.p50_s, error_cost(c, prevalence, s)
+        out[c.name] = {
+            "f1": c.f1,
+            "compute_per_call": call,
+            "errors_per_call": err,
+            "total_monthly": (call + err) * s.calls_per_month,
+        }
+    return out

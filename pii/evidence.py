@@ -51,6 +51,7 @@ class Measured:
     train_pool: int
     format_failure_rate: float | None = None
     notes: tuple[str, ...] = ()
+    references: tuple[Classifier, ...] = ()  # the report's other rows: rules, tfidf, ...
 
 
 def positives(scores: dict[str, float], n: int) -> int | None:
@@ -106,6 +107,14 @@ def measure(
         measured = [_classifier(c, n, pos) for c in (base, other)]
     except (KeyError, TypeError) as e:
         raise DataError(f"{source}: classifier entry lacks {e}; re-run `pii bench`") from None
+    references = []
+    for c in report["classifiers"]:
+        if c.get("kind") in ("fewshot", "adapter"):
+            continue
+        try:
+            references.append(_classifier(c, n, pos))
+        except (KeyError, TypeError):  # no latency (e.g. a classifier this machine cannot run)
+            continue
     pair = report.get("paired") or {}
     notes = []
     env_sha = ((report.get("environment") or {}).get("adapter") or {}).get("train_sha256")
@@ -143,6 +152,7 @@ def measure(
         train_pool=pool,
         format_failure_rate=generation.get("format_failure_rate"),
         notes=tuple(notes),
+        references=tuple(references),
     )
 
 

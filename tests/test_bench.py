@@ -101,6 +101,28 @@ def test_caveats_flag_a_classifier_that_flags_everything():
     assert any("flags 100.0% of all items" in n and "F1 0.667" in n for n in notes)
 
 
+def test_caveats_name_a_cheap_baseline_that_beats_both_llms():
+    from pii.report import caveats
+
+    def row(name, kind, f1, ci):
+        return {
+            "name": name,
+            "kind": kind,
+            "threshold": 0.5,
+            "p_pii": {"a": 0.9, "b": 0.1},
+            "scores": {"f1": f1, "recall": 0.5, "precision": 0.5},
+            "ci95": {"f1": ci},
+            "latency": {"p50_s": 0.0006},
+        }
+
+    llms = [row("base", "fewshot", 0.67, [0.64, 0.70]), row("lora", "adapter", 0.7, [0.66, 0.74])]
+    rules = row("rules", "rules", 0.86, [0.83, 0.89])
+    notes = caveats({"n": 2, "classifiers": [*llms, rules]})
+    assert any("rules beats base and lora on F1" in n and "0.6 ms" in n for n in notes)
+    rules["ci95"]["f1"] = [0.73, 0.89]  # overlaps the adapter's interval: no claim
+    assert not any("beats" in n for n in caveats({"n": 2, "classifiers": [*llms, rules]}))
+
+
 def test_bench_gate_fails_with_exit_3(tiny_model, setup):
     d, te, cfg = setup
     result = runner.invoke(

@@ -214,6 +214,28 @@ def test_committed_report_false_alarms_match_its_error_list():
     assert m.format_failure_rate == 0.03  # from bench/baselines/smollm2-135m.json
 
 
+def test_a_better_cheap_baseline_is_named_with_its_cost():
+    rep = _report()
+    rules = {
+        "name": "rules",
+        "kind": "rules",
+        "scores": _scores(39, 1, 1, 59),  # recall 0.975, FPR 1/60
+        "latency": {"p50_s": 0.001},
+    }
+    rep["classifiers"].append(rules)
+    d = decide(measure(rep, TRAINING), supplied())
+    r = d.references["rules"]
+    # errors a call: 1/40 x 0.4 x 10 + 1/60 x 0.6 x 1 = 0.11; compute 0.001 x 0.001
+    assert r["errors_per_call"] == pytest.approx(0.11)
+    assert r["total_monthly"] == pytest.approx((0.11 + 1e-6) * 200_000)
+    assert any("rules, benched beside them" in n and "cheaper too" in n for n in d.notes)
+    rules["scores"] = _scores(20, 20, 0, 60)  # F1 0.667: below the adapter's, not named
+    assert not any("benched beside" in n for n in decide(measure(rep, TRAINING), supplied()).notes)
+    rules["scores"] = _scores(36, 4, 0, 60)  # higher F1, but 4 misses cost more than ...
+    notes = decide(measure(rep, TRAINING), supplied(miss_cost=1000)).notes
+    assert any("not cheaper at these error costs" in n for n in notes)
+
+
 # -- the command ------------------------------------------------------------------------------
 def run(*args):
     return runner.invoke(app, ["decide", *map(str, args)])
@@ -230,7 +252,7 @@ def test_cli_committed_report_at_two_volumes():
     assert a["verdict"] == b["verdict"] == "keep prompting"
     assert (a["answers"][3]["answer"], b["answers"][3]["answer"]) == ("no", "yes")
     assert a["answers"][3]["source"] == "SUPPLIED"
-    # in the committed run the adapter's p50 (659 ms) is above the baseline's (612 ms): its
+    # in the committed run the adapter's p50 (500 ms) is above the baseline's (478 ms): its
     # calls are no cheaper, so no volume repays training, with or without errors
     assert a["break_even_calls"] is None and b["break_even_calls"] is None
     assert "no cheaper: no call volume repays training" in a["break_even_text"]

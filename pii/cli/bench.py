@@ -209,6 +209,8 @@ def bench(
             out.print(
                 f"novel slice (n={rep['novel']['n']}): {rep['novel']['finding']}", highlight=False
             )
+        for note in report.caveats(rep):
+            out.print("caveat: " + note.replace("**", ""), highlight=False, markup=False)
         out.print(
             f"{len(records)} items, network attempts: {rep['network_attempts']}, peak memory "
             f"{rep['peak_memory_gb']} GB; report: {output / 'report.html'}"
