@@ -175,6 +175,10 @@ def _check_same_recipe(adapter: Path, recipe: dict[str, Any], splits: dict[str, 
         raise ConfigError(f"--all-from {adapter}: trained on another training file")
 
 
+def _join(sizes: list[int]) -> str:
+    return ", ".join(map(str, sizes))
+
+
 def finding(study: dict[str, Any], split: str = "test") -> dict[str, Any]:
     """Where the adapter overtakes the baseline on `split`, and what that says of the 500 rule.
 
@@ -192,18 +196,29 @@ def finding(study: dict[str, Any], split: str = "test") -> dict[str, Any]:
     def first(test: Callable[[dict[str, Any]], bool]) -> int | None:
         return next((int(n) for n, pair in paired.items() if test(pair)), None)
 
-    clearly = first(lambda pair: pair["f1_diff_ci95"][0] > 0)
+    clearly_at = [int(n) for n, pair in paired.items() if pair["f1_diff_ci95"][0] > 0]
+    clearly = clearly_at[0] if clearly_at else None
+    not_clearly = [
+        int(n) for n in paired if clearly and int(n) > clearly and int(n) not in clearly_at
+    ]
     if clearly is None:
         rule = "no size clearly beats prompting, so the data cannot confirm the 500-example rule"
+    elif not_clearly:
+        rule = (
+            f"the adapter clearly beats prompting at N={_join(clearly_at)} but not at "
+            f"N={_join(not_clearly)}: the gain does not grow with N, so these data support no "
+            "size threshold, the 500-example rule included"
+        )
     elif clearly < RULE_OF_THUMB:
-        rule = f"the adapter clearly wins from N={clearly}, below the 500-example rule of thumb"
+        rule = f"the adapter clearly wins from N={clearly} on, below the 500-example rule of thumb"
     else:
-        rule = f"the adapter clearly wins only from N={clearly}, in line with the 500+ rule"
+        rule = f"the adapter clearly wins only from N={clearly} on, in line with the 500+ rule"
     return {
         "split": split,
         "baseline_f1": study["baseline"][split]["f1"],
         "first_n_above": first(lambda pair: pair["f1_diff"] > 0),
         "first_n_clearly_above": clearly,
+        "clearly_above_at": clearly_at,
         "first_n_worth_it": first(lambda pair: pair["verdict"] == "worth it"),
         "rule_of_thumb": rule,
         "paired": paired,
@@ -263,21 +278,24 @@ def markdown(study: dict[str, Any]) -> str:
         "",
         f"Recipe: {study['recipe']['model']}, {study['recipe']['iters']} steps x batch "
         f"{study['recipe']['batch_size']}, seed {study['recipe']['seed']}; pool of "
-        f"{study['pool_size']} training examples.",
+        f"{study['pool_size']} training examples. Every N gets the same steps, so the kept "
+        "checkpoint (best validation F1) has seen best step x batch examples: several passes "
+        "over a small N, part of a large one.",
         "",
         "| N | valid F1 [95% CI] | test F1 [95% CI] | test F1 - prompted [95% CI], paired "
-        "| McNemar p | test recall | test AUROC | training s |",
-        "|---|---|---|---|---|---|---|---|",
+        "| McNemar p | test recall | test AUROC | best step | training s |",
+        "|---|---|---|---|---|---|---|---|---|",
     ]
     for p in rows:
         lines.append(
             f"| {p['n']} | {cell(p['valid'])} | {cell(p['test'])} | {diff(p['n'])} "
-            f"| {p['test']['recall']:.3f} | {auroc(p['test'])} | {p['train_seconds'] or 0:.0f} |"
+            f"| {p['test']['recall']:.3f} | {auroc(p['test'])} | {p.get('best_step') or '-'} "
+            f"| {p['train_seconds'] or 0:.0f} |"
         )
     b = study["baseline"]
     lines += [
         f"| prompted ({b['name']}) | {cell(b['valid'])} | {cell(b['test'])} | - | - "
-        f"| {b['test']['recall']:.3f} | {auroc(b['test'])} | - |",
+        f"| {b['test']['recall']:.3f} | {auroc(b['test'])} | - | - |",
         "",
     ]
     if "finding" in study:

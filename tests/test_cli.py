@@ -151,6 +151,7 @@ def test_train_then_classify_with_the_adapter(tiny_model, tmp_path):
     result = run(*args)
     assert result.exit_code == 0, result.output
     assert "best step" in result.output
+    assert "[best]" in result.output  # a log line is not parsed as rich markup
     again = run(*args)
     assert again.exit_code == 1 and "--resume" in again.output
     result = run("classify", "Call Maria Lopez", "--model", tiny_model, "--adapter", out, "--json")

@@ -92,7 +92,7 @@ def _scores(y, pred):
 def test_finding_pairs_each_size_with_the_baseline(monkeypatch):
     from pii import stats
 
-    monkeypatch.setattr(stats, "N_BOOT", 300)
+    monkeypatch.setattr(stats, "N_BOOT", 100)
     y = np.r_[np.ones(100, bool), np.zeros(100, bool)]
     base = np.ones(200, bool)  # flags everything: F1 0.667
     worse = y.copy()
@@ -117,7 +117,11 @@ def test_finding_pairs_each_size_with_the_baseline(monkeypatch):
     assert f["paired"]["250"]["f1_diff_ci95"][0] < 0 < f["paired"]["250"]["f1_diff_ci95"][1]
     assert f["paired"]["50"]["f1_diff"] < 0 and f["paired"]["1000"]["verdict"] == "worth it"
     s["points"]["250"] = {"n": 250} | {k: _scores(y, good) for k in ("valid", "test")}
-    assert "below the 500-example rule" in study.finding(s)["rule_of_thumb"]
+    assert "from N=250 on, below the 500-example rule" in study.finding(s)["rule_of_thumb"]
+    s["points"]["4000"] = {"n": 4000} | {k: _scores(y, near) for k in ("valid", "test")}
+    f = study.finding(s)
+    assert f["clearly_above_at"] == [250, 1000] and "not at N=4000" in f["rule_of_thumb"]
+    assert "support no size threshold" in f["rule_of_thumb"]
     s["points"] = {"50": s["points"]["50"]}
     f = study.finding(s)
     assert f["first_n_clearly_above"] is None and "cannot confirm" in f["rule_of_thumb"]

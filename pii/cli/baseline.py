@@ -87,7 +87,7 @@ def tune(
             nearest_limit=nearest_limit,
             gen_limit=gen_limit,
             seed=seed,
-            log=lambda s: err.print(s, highlight=False),
+            log=lambda s: err.print(s, highlight=False, markup=False),
             progress=progress,
         )
     m = cfg.tuned_on["valid_metrics"]

@@ -61,7 +61,7 @@ def learning_curve(
         lambda: load_fewshot(recipe.model, baseline_config),
         sizes=study.parse_sizes(sizes),
         all_from=project_path(all_from) if all_from else None,
-        log=lambda s: err.print(s, highlight=False),
+        log=lambda s: err.print(s, highlight=False, markup=False),
     )
     study.plot(result, output / "learning_curve.png")
     text = study.markdown(result)

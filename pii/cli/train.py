@@ -81,7 +81,7 @@ def train(
             project_path(train_file),
             project_path(valid_file),
             resume=resume,
-            log=lambda s: err.print(s, highlight=False),
+            log=lambda s: err.print(s, highlight=False, markup=False),
         )
     except KeyboardInterrupt:
         err.print(f"interrupted: continue with `pii train --out {output} --resume` (same options)")
