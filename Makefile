@@ -3,7 +3,7 @@ VENV := .venv
 PII := $(VENV)/bin/pii
 PYTEST := $(VENV)/bin/python -m pytest
 # MLX on Linux needs a fast BLAS preloaded; `pii` arranges it itself, pytest needs it here.
-BLAS = $(shell $(VENV)/bin/python -m pii.blas 2>/dev/null)
+BLAS = $(shell $(VENV)/bin/python -m pii.engine.blas 2>/dev/null)
 
 .PHONY: setup bench test test-fast lint golden clean
 

@@ -23,21 +23,12 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from pii import blas, netguard  # noqa: E402
-from pii.engine import load_engine  # noqa: E402
-from pii.fewshot import FewShotClassifier, FewShotConfig  # noqa: E402
+from pii import netguard  # noqa: E402
+from pii.classifiers.fewshot import FewShotClassifier, FewShotConfig  # noqa: E402
+from pii.engine import blas
+from pii.engine.mlx_engine import load_engine  # noqa: E402
 from pii.golden.schema import read_records  # noqa: E402
 from pii.jsonl import write_atomic  # noqa: E402
-
-
-def non_embedding_params(model) -> int:
-    from mlx.utils import tree_flatten
-
-    total = 0
-    for name, p in tree_flatten(model.parameters()):
-        if "embed_tokens" not in name and "lm_head" not in name:
-            total += p.size
-    return total
 
 
 def measure(clf: FewShotClassifier, texts: list[str], batch: int) -> dict[str, float]:
@@ -82,12 +73,12 @@ def main() -> None:
     rng = np.random.default_rng(0)
     texts = [records[i]["text"] for i in rng.choice(len(records), size=args.n, replace=False)]
     pool = [r for r in read_records(args.train)]
-    from pii.baseline import pool_from_records
+    from pii.classifiers.fewshot import pool_from_records
 
     pool = pool_from_records(pool)
     engine = load_engine(args.model)
     gflops = blas.gemm_gflops()
-    params = non_embedding_params(engine.model)
+    params = engine.non_embedding_params()
     rows = []
     for k in (0, 8):
         for cache in (True, False):

@@ -23,8 +23,13 @@ PII_TYPES: dict[str, str] = {
     "VEHICLE_ID": "a licence plate or VIN of a person's vehicle",
 }
 
-# Formats and languages a record's tags may name.
-FORMATS = ("chat", "email", "ticket", "log", "record", "code", "form", "sms")
+# Formats and languages a record's tags may name. The last five are the styles of running
+# text the first eight lack (letters, posts and news; clinical notes; court and contract
+# paragraphs; CVs and cover letters; meeting minutes).
+FORMATS = (
+    "chat", "email", "ticket", "log", "record", "code", "form", "sms",
+    "prose", "clinical", "legal", "cv", "minutes",
+)  # fmt: skip
 LANGUAGES = ("en", "de", "fr", "es", "it", "nl", "pt")
 DIFFICULTIES = ("easy", "medium", "hard")
 

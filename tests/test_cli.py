@@ -4,8 +4,9 @@ import pytest
 from typer.testing import CliRunner
 
 from pii import __version__
+from pii.classifiers.fewshot import FewShotConfig
 from pii.cli import app
-from pii.fewshot import FewShotConfig
+from pii.hashing import sha256_file
 
 runner = CliRunner()
 
@@ -171,11 +172,11 @@ def test_train_bad_recipe_is_a_clear_error(tmp_path):
 def test_classify_with_a_tampered_embedded_gguf_is_a_clear_error(
     tiny_model, k0_config, tmp_path, monkeypatch
 ):
-    from pii import models
+    from pii.engine import models
     from tests.tiny import make_gguf
 
     gguf = make_gguf(tiny_model, tmp_path / "model.gguf")
-    good = models.sha256_file(gguf)
+    good = sha256_file(gguf)
     data = bytearray(gguf.read_bytes())
     data[-5] ^= 0xFF
     gguf.write_bytes(bytes(data))

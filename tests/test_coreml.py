@@ -6,9 +6,9 @@ import platform
 import pytest
 from typer.testing import CliRunner
 
-from pii import coreml
-from pii.classifier import load_adapter_classifier
+from pii.classifiers.adapter import load_adapter_classifier
 from pii.cli import app
+from pii.export import coreml, verify
 
 pytest.importorskip("coremltools")
 pytest.importorskip("torch")
@@ -58,20 +58,20 @@ def test_fp32_package_reproduces_the_mlx_probabilities(exported, reference):
     texts = varied_texts(24)
     ids = [coreml.encode_prompt(reference, t) for t in texts]
     assert len({len(i) for i in ids}) >= 5  # different lengths, so padded batches
-    result = coreml.verify(exported["fp32"].path, reference, texts, batch=8)
+    result = verify.verify(exported["fp32"].path, reference, texts, batch=8)
     assert result["n"] == 24
     assert result["max_abs_diff"] <= 1e-3, result
     assert result["decision_agreement"] == 1.0
-    assert coreml.check_passes(result, "fp32")
+    assert verify.check_passes(result, "fp32")
 
 
 def test_padding_does_not_change_a_texts_probability(exported, reference):
-    from pii.milcheck import Program
+    from pii.export.milcheck import Program
 
     program = Program(exported["fp32"].path)
     ids = coreml.encode_prompt(reference, varied_texts(1)[0])
-    alone = program.predict(coreml.pad([ids]))["pii_probability"][0]
-    padded = program.predict(coreml.pad([ids, ids + ids[:9]]))["pii_probability"][0]
+    alone = program.predict(verify.pad([ids]))["pii_probability"][0]
+    padded = program.predict(verify.pad([ids, ids + ids[:9]]))["pii_probability"][0]
     assert abs(alone - padded) < 1e-6
 
 
@@ -80,7 +80,7 @@ def test_compressed_packages_stay_close(exported, reference):
     sizes = {p: e.size_mb for p, e in exported.items()}
     assert sizes["int8"] < sizes["fp16"] < sizes["fp32"]
     for precision, bound in (("fp16", 5e-3), ("int8", 3e-2)):
-        result = coreml.verify(exported[precision].path, reference, texts)
+        result = verify.verify(exported[precision].path, reference, texts)
         # the tiny random model's probabilities sit near its threshold, so decisions are
         # checked on the real model (test_real_model_export); here the probabilities
         assert result["max_abs_diff"] <= bound, (precision, result)
@@ -95,9 +95,9 @@ def test_wrong_weights_fail_the_check(tiny_adapter, reference, tmp_path):
     layer = clf.engine.model.model.layers[0].mlp.down_proj
     layer.weight = layer.weight + 0.5 * mx.random.normal(layer.weight.shape, key=mx.random.key(1))
     bad = coreml.export(adapter, tmp_path / "bad.mlpackage", precision="fp32", clf=clf)
-    result = coreml.verify(bad.path, reference, varied_texts(20))
+    result = verify.verify(bad.path, reference, varied_texts(20))
     assert result["max_abs_diff"] > 1e-3
-    assert not coreml.check_passes(result, "fp32")
+    assert not verify.check_passes(result, "fp32")
 
 
 def test_metadata_and_tokenizer_let_an_app_rebuild_the_prompt(exported, reference):
@@ -188,7 +188,7 @@ def test_a_failed_export_leaves_the_old_package(tiny_adapter, tmp_path, monkeypa
 
 @pytest.mark.skipif(platform.system() != "Darwin", reason="MLModel.predict runs only on macOS")
 def test_coreml_runtime_agrees_on_macos(exported, reference):
-    result = coreml.verify(exported["fp32"].path, reference, varied_texts(20))
+    result = verify.verify(exported["fp32"].path, reference, varied_texts(20))
     assert result["coreml"]["max_abs_diff"] <= 1e-3
 
 
@@ -198,7 +198,7 @@ def real_reference():
 
 
 def coreml_adapter():
-    from pii.baseline import project_path
+    from pii.paths import project_path
 
     return project_path("adapters/smollm2-135m")
 
@@ -207,13 +207,13 @@ def coreml_adapter():
 @pytest.mark.parametrize("precision", ["fp32", "fp16", "int8"])
 def test_real_model_export(precision, real_reference, tmp_path):
     """The shipped adapter on the embedded model: 24 golden texts of different lengths."""
-    from pii.baseline import project_path
     from pii.golden.schema import read_records
+    from pii.paths import project_path
 
     records = read_records(project_path("golden/valid.jsonl"))
     texts = [r["text"] for r in records[::15][:24]]
     e = coreml.export(coreml_adapter(), tmp_path / f"{precision}.mlpackage", precision=precision)
-    result = coreml.verify(e.path, real_reference, texts, batch=8)
+    result = verify.verify(e.path, real_reference, texts, batch=8)
     print(precision, f"{e.size_mb:.1f} MB", result)
     if precision == "fp32":
         assert result["max_abs_diff"] <= 1e-3, result

@@ -9,9 +9,9 @@ import pytest
 from typer.testing import CliRunner
 
 from pii.cli import app
-from pii.decide import Supplied, decide, error_cost
 from pii.errors import ConfigError, DataError
-from pii.evidence import load, measure, positives
+from pii.study.decide import Supplied, decide, error_cost
+from pii.study.evidence import load, measure, positives
 
 ROOT = Path(__file__).resolve().parent.parent
 REPORT = ROOT / "bench/results/smollm2-135m/report.json"
@@ -314,7 +314,7 @@ def test_cli_errors(tmp_path):
     cfg.write_text("label_cost: -3\n", encoding="utf-8")
     _one_line_error(run("--config", cfg), "label_cost = -3")
     cfg.write_text("calls: 3\n", encoding="utf-8")
-    _one_line_error(run("--config", cfg), "unknown setting(s) calls")
+    _one_line_error(run("--config", cfg), "unknown key(s) calls")
 
 
 def test_cli_negative_option_is_a_usage_error():

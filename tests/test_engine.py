@@ -1,9 +1,9 @@
 import numpy as np
 import pytest
 
-from pii import prompts
-from pii.classifier import Classifier
-from pii.fewshot import Exemplar, FewShotClassifier, FewShotConfig, balanced_exemplars
+from pii.classifiers import prompts
+from pii.classifiers.fewshot import Exemplar, FewShotClassifier, FewShotConfig, balanced_exemplars
+from pii.classifiers.protocol import Classifier
 
 POOL = [Exemplar(f"p{i}", f"Call Maria Lopez at 0176 {i}", True) for i in range(6)] + [
     Exemplar(f"n{i}", f"Order {i} shipped on Tuesday", False) for i in range(6)

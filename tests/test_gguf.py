@@ -2,8 +2,9 @@ import mlx.core as mx
 import numpy as np
 import pytest
 
-from pii import gguf, models
+from pii.engine import gguf, models
 from pii.errors import ModelError
+from pii.hashing import sha256_file
 from tests.tiny import make_gguf
 
 TEXT = "My name is Maria Lopez, phone 0123 4567. Answer yes or no."
@@ -41,7 +42,7 @@ def test_hash_mismatch_is_a_clear_error(tiny_gguf, tmp_path):
     data = bytearray(tiny_gguf.read_bytes())
     data[-10] ^= 0xFF
     tampered.write_bytes(bytes(data))
-    good = models.sha256_file(tiny_gguf)
+    good = sha256_file(tiny_gguf)
     with pytest.raises(ModelError, match="sha256 .* does not match.*tampered"):
         models.convert_verified(tampered, good, tmp_path / "out")
     assert not (tmp_path / "out").exists()

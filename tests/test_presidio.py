@@ -17,7 +17,7 @@ needs_extra = pytest.mark.skipif(not installed, reason="the presidio extra is no
 
 @pytest.fixture(scope="module")
 def presidio():
-    from pii.presidio import PresidioClassifier
+    from pii.classifiers.presidio import PresidioClassifier
 
     return PresidioClassifier(threshold=0.5)
 
@@ -51,7 +51,7 @@ def test_runs_offline_and_maps_entities(presidio):
 
 
 def test_missing_extra_is_a_one_line_error_naming_the_install(monkeypatch):
-    from pii import presidio
+    from pii.classifiers import presidio
 
     real = importlib.util.find_spec
     monkeypatch.setattr(

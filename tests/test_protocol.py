@@ -1,4 +1,4 @@
-"""One contract test over every classifier that needs no LLM: the pii.classifier protocol."""
+"""One contract test over every classifier that needs no LLM: the pii.classifiers.protocol protocol."""
 
 import importlib.util
 import sys
@@ -6,7 +6,8 @@ import sys
 import numpy as np
 import pytest
 
-from pii.classifier import Classifier, has_scores, load_classifier
+from pii.classifiers.protocol import Classifier, has_scores
+from pii.classifiers.registry import load_classifier
 
 TEXTS = ["Call me on +49 176 23456789", "Version 4.2.1 is out", "x", "ünïcödé 🙂"]
 KINDS = ["rules", "tfidf", "apple-fm"]

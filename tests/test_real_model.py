@@ -25,7 +25,7 @@ PROSE = (
 
 @pytest.fixture(scope="module")
 def engine():
-    from pii.engine import load_engine
+    from pii.engine.mlx_engine import load_engine
 
     return load_engine("smollm2-135m")
 
@@ -45,7 +45,7 @@ def test_greedy_answer_to_a_factual_question(engine):
 
 
 def test_prefix_cache_matches_full_prompt_on_the_real_model(engine):
-    from pii.fewshot import Exemplar, FewShotClassifier, FewShotConfig
+    from pii.classifiers.fewshot import Exemplar, FewShotClassifier, FewShotConfig
 
     pool = [
         Exemplar("p", "Call Maria Lopez on 0176 4482 9133.", True),

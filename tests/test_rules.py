@@ -6,9 +6,9 @@ import json
 import numpy as np
 import pytest
 
-from pii import artifact
+from pii.classifiers import artifact
+from pii.classifiers.rules import RULES_FILE, VALIDATORS, RulesClassifier, RuleSet, fit, load_rules
 from pii.errors import ConfigError
-from pii.rules import RULES_FILE, VALIDATORS, RulesClassifier, RuleSet, fit, load_rules
 
 
 @pytest.fixture(scope="module")

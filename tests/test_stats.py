@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
 
-from pii import stats
+from pii.metrics import stats
 
 
 def test_mcnemar_exact_known_answer():

@@ -6,10 +6,10 @@ import numpy as np
 import pytest
 from typer.testing import CliRunner
 
-from pii import study
+from pii.classifiers.fewshot import FewShotConfig
 from pii.cli import app
 from pii.errors import ConfigError
-from pii.fewshot import FewShotConfig
+from pii.study import learning_curve as study
 from tests.golden_fixtures import write_split
 
 runner = CliRunner()
@@ -17,7 +17,7 @@ runner = CliRunner()
 
 @pytest.fixture()
 def files(tiny_model, tmp_path, monkeypatch):
-    from pii import stats
+    from pii.metrics import stats
 
     monkeypatch.setattr(stats, "N_BOOT", 100)  # intervals are not what is tested here
     splits = {
@@ -83,14 +83,14 @@ def test_bad_sizes_are_one_line_errors(files, tmp_path):
 
 
 def _scores(y, pred):
-    from pii import metrics
+    from pii.metrics import scores as metrics
 
     f1 = metrics.summary(y, pred)["f1"]
     return {"f1": f1, "recall": 0.0, "ci95": {"f1": [f1, f1]}, "pred": study._bits(pred)}
 
 
 def test_finding_pairs_each_size_with_the_baseline(monkeypatch):
-    from pii import stats
+    from pii.metrics import stats
 
     monkeypatch.setattr(stats, "N_BOOT", 100)
     y = np.r_[np.ones(100, bool), np.zeros(100, bool)]

@@ -5,9 +5,10 @@ import json
 import numpy as np
 import pytest
 
-from pii import artifact
+from pii.classifiers import artifact
+from pii.classifiers.tfidf import TfidfClassifier, fit, load_tfidf, train
 from pii.errors import ConfigError
-from pii.tfidf import TfidfClassifier, fit, load_tfidf, train
+from pii.hashing import sha256_file
 from tests.golden_fixtures import write_split
 
 TEXTS = ["Call Maria Lopez at 0176 777.", "Version 4.2.1 is out now", "", "ünïcödé 🙂 text"]
@@ -37,8 +38,8 @@ def test_fit_writes_a_versioned_artifact_with_hashes(splits, tmp_path):
     data = fit(tr, va, out)
     stored = json.loads(out.read_text())
     assert stored["format_version"] == artifact.FORMAT_VERSION and stored["kind"] == "tfidf"
-    assert stored["fitted_on"]["train_sha256"] == artifact.sha256(tr)
-    assert stored["fitted_on"]["valid_sha256"] == artifact.sha256(va)
+    assert stored["fitted_on"]["train_sha256"] == sha256_file(tr)
+    assert stored["fitted_on"]["valid_sha256"] == sha256_file(va)
     clf = load_tfidf(out)
     assert clf.threshold == data["threshold"]
     p = clf.predict_proba(["My email is tom.baker9@mail.net", "Order 7 shipped on Tuesday."])[:, 1]

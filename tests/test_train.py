@@ -4,8 +4,8 @@ import mlx.core as mx
 import numpy as np
 import pytest
 
-from pii import train
 from pii.errors import ConfigError, ModelError
+from pii.training import loop as train
 from tests.golden_fixtures import write_split
 
 
@@ -65,16 +65,18 @@ def test_same_seed_same_adapter(tiny_model, data, tmp_path):
 
 def test_resume_equals_uninterrupted(tiny_model, data, tmp_path, monkeypatch):
     full = run(config(tiny_model), tmp_path / "full", data)
-    real_save = train._save_checkpoint
+    from pii.training import checkpoint
+
+    real_save = checkpoint.save
 
     def save_then_crash(*args, **kwargs):
         real_save(*args, **kwargs)
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(train, "_save_checkpoint", save_then_crash)
+    monkeypatch.setattr(checkpoint, "save", save_then_crash)
     with pytest.raises(KeyboardInterrupt):
         run(config(tiny_model), tmp_path / "cut", data)
-    monkeypatch.setattr(train, "_save_checkpoint", real_save)
+    monkeypatch.setattr(checkpoint, "save", real_save)
     assert json.loads((tmp_path / "cut/checkpoint/state.json").read_text())["state"]["step"] == 4
     resumed = run(config(tiny_model), tmp_path / "cut", data, resume=True)
     for a, b in zip(full["history"], resumed["history"], strict=True):
@@ -92,14 +94,14 @@ def test_resume_needs_the_same_config(tiny_model, data, tmp_path):
 
 
 def test_adapter_round_trips_through_load(tiny_model, data, tmp_path):
-    from pii.classifier import load_adapter_classifier
+    from pii.classifiers.adapter import load_adapter_classifier
 
     info = run(config(tiny_model), tmp_path / "a", data)
     clf = load_adapter_classifier(tmp_path / "a", model=str(tiny_model))
     assert clf.threshold == info["threshold"]
     texts = [json.loads(line)["text"] for line in data[1].read_text().splitlines()]
     y = np.array([json.loads(line)["has_pii"] for line in data[1].read_text().splitlines()])
-    from pii import metrics
+    from pii.metrics import scores as metrics
 
     p = clf.predict_proba(texts)[:, 1]
     assert metrics.summary(y, p >= clf.threshold)["f1"] == pytest.approx(
@@ -108,7 +110,7 @@ def test_adapter_round_trips_through_load(tiny_model, data, tmp_path):
 
 
 def test_mismatch_errors(tiny_model, data, tmp_path, tmp_path_factory):
-    from pii.engine import load_engine
+    from pii.engine.mlx_engine import load_engine
     from tests.tiny import make_llama
 
     run(config(tiny_model), tmp_path / "a", data)
@@ -127,7 +129,7 @@ def test_mismatch_errors(tiny_model, data, tmp_path, tmp_path_factory):
 
 
 def test_incompatible_adapter_config_is_an_error(tiny_model, data, tmp_path):
-    from pii.engine import load_engine
+    from pii.engine.mlx_engine import load_engine
 
     run(config(tiny_model), tmp_path / "a", data)
     cfg_path = tmp_path / "a" / "adapter_config.json"
@@ -140,7 +142,11 @@ def test_incompatible_adapter_config_is_an_error(tiny_model, data, tmp_path):
 
 @pytest.mark.parametrize(
     ("content", "message"),
-    [("rank: 0\n", "rank=0"), ("bogus: 1\n", "unknown keys"), ("rank: [\n", "invalid YAML")],
+    [
+        ("rank: 0\n", "rank=0"),
+        ("bogus: 1\n", r"unknown key\(s\) bogus"),
+        ("rank: [\n", "not valid YAML"),
+    ],
 )
 def test_bad_config_files(tmp_path, content, message):
     path = tmp_path / "c.yaml"

@@ -41,7 +41,7 @@ def train_tokenizer(vocab_size: int = 400):
     from transformers import PreTrainedTokenizerFast
 
     tok = Tokenizer(models.BPE())
-    # The same pre-tokenisation as pii.gguf rebuilds (digits one by one, then byte level).
+    # The same pre-tokenisation as pii.engine.gguf rebuilds (digits one by one, then byte level).
     tok.pre_tokenizer = pre_tokenizers.Sequence(
         [
             pre_tokenizers.Digits(individual_digits=True),
@@ -83,7 +83,7 @@ def make_llama(out: Path, seed: int = 0) -> Path:
 
 def make_gguf(model_dir: Path, path: Path) -> Path:
     """The model of `make_llama` as a llama.cpp-style GGUF (names, permuted Q/K, vocab)."""
-    from pii.gguf import permute_rows
+    from pii.engine.gguf import permute_rows
 
     cfg = json.loads((model_dir / "config.json").read_text())
     tok = json.loads((model_dir / "tokenizer.json").read_text())

@@ -67,8 +67,10 @@ def tune(
 
     Tries instruction variants, k exemplars, balanced vs nearest-neighbour exemplars, contextual calibration and the decision threshold.
     """
-    from pii.baseline import default_config_path, project_path, tune_files
+    from pii.classifiers.fewshot import default_config_path
     from pii.cli.base import progress_bar
+    from pii.paths import project_path
+    from pii.training.tune import tune_files
 
     target = output or default_config_path(model)
     with ExitStack() as stack:
@@ -123,9 +125,9 @@ def fit(
 
     rules: the threshold on the highest recognizer score (pii/rules.yaml). tfidf: character n-gram TF-IDF + logistic regression trained on --train, threshold on --valid. presidio: the threshold on Presidio's highest PII entity score (needs the presidio extra).
     """
-    from pii import artifact
-    from pii.baseline import project_path
+    from pii.classifiers import artifact
     from pii.cli.base import progress_bar
+    from pii.paths import project_path
 
     if kind not in FIT_KINDS:
         raise ConfigError(f"--kind '{kind}': use one of {', '.join(FIT_KINDS)}")
@@ -138,15 +140,15 @@ def fit(
             return stack.enter_context(progress_bar(total, f"{kind}: {label}"))
 
         if kind == "rules":
-            from pii.rules import fit as fit_kind
+            from pii.classifiers.rules import fit as fit_kind
 
             data = fit_kind(valid, target, progress=progress)
         elif kind == "tfidf":
-            from pii.tfidf import fit as fit_tfidf
+            from pii.classifiers.tfidf import fit as fit_tfidf
 
             data = fit_tfidf(train, valid, target, progress=progress)
         else:
-            from pii.presidio import fit as fit_kind
+            from pii.classifiers.presidio import fit as fit_kind
 
             data = fit_kind(valid, target, progress=progress)
     m = data["valid_metrics"]

@@ -4,8 +4,12 @@ from __future__ import annotations
 
 import importlib.util
 import json
+import subprocess
+import sys
+import time
+from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.table import Table
@@ -31,7 +35,7 @@ def _gates(specs: list[str]) -> dict[str, float]:
 
 
 def _print_headline(report: dict, label: str = "") -> None:
-    from pii.report import HEADLINE_HEADER, headline_rows
+    from pii.render.report import HEADLINE_HEADER, headline_rows
 
     header, rows = HEADLINE_HEADER, headline_rows(report)
     if out.width < 150:  # a narrow terminal or a log: the columns a reader looks at first
@@ -51,6 +55,19 @@ def _print_headline(report: dict, label: str = "") -> None:
     out.print(t)
     if header is not HEADLINE_HEADER:
         out.print("F2, precision, accuracy, ECE, p95 and tokens: see report.md", style="dim")
+
+
+def cold_start(kind: str, model: str, adapter: Path | None, config: Path | None) -> float | None:
+    """Seconds from starting a fresh `pii classify` process to its first result."""
+    cmd = [sys.executable, "-m", "pii", "classify", "cold start probe", "--json"]
+    cmd += ["--model", model, "--classifier", kind]
+    if adapter is not None and kind == "adapter":
+        cmd += ["--adapter", str(adapter)]
+    if config is not None and kind == "fewshot":
+        cmd += ["--config", str(config)]
+    t0 = time.perf_counter()
+    done = subprocess.run(cmd, capture_output=True, text=True, check=False)
+    return time.perf_counter() - t0 if done.returncode == 0 else None
 
 
 @handle_errors
@@ -102,12 +119,13 @@ def bench(
 
     Accuracy with 95% bootstrap intervals, slices, calibration, the paired test, latency and the compute floor, with the cheap baselines (rules, tfidf; presidio and apple-fm on request) in every table. Writes report.json, report.md, report.html and PNG plots to --out. Zero network: attempts are counted and reported.
     """
-    from pii import bench as lib
-    from pii import blas, models, plots, report
-    from pii.baseline import project_path
-    from pii.classifier import KINDS, LLM_KINDS, load_classifier
+    from pii.classifiers.registry import LLM_KINDS, check, load_classifier
+    from pii.engine import blas, models
     from pii.golden.schema import read_records
-    from pii.jsonl import write_atomic
+    from pii.paths import project_path
+    from pii.render.report import caveats
+    from pii.study import bench as lib
+    from pii.study.environment import environment
 
     gates = _gates(fail_under or [])
     kinds = [k.strip() for k in classifiers.split(",") if k.strip()]
@@ -118,11 +136,7 @@ def bench(
             f"note: no adapter at {adapter}; benching without it (train one with `pii train`)"
         )
         kinds.remove("adapter")
-    unknown = [k for k in kinds if k not in KINDS]
-    if unknown:
-        raise ConfigError(f"unknown classifier '{unknown[0]}': use {', '.join(KINDS)}")
-    if len(set(kinds)) != len(kinds):
-        raise ConfigError("--classifiers names a classifier twice")
+    check(kinds)
     if not kinds:
         raise ConfigError(f"no classifier to bench: use --classifiers {DEFAULT_CLASSIFIERS}")
     if classifiers == DEFAULT_CLASSIFIERS and importlib.util.find_spec("presidio_analyzer"):
@@ -131,74 +145,31 @@ def bench(
         )
     llm = any(k in LLM_KINDS for k in kinds)
     gflops = blas.gemm_gflops() if llm else 0.0  # the floor is for LLMs only
-    sections, arrays, cold = [], {}, {}
-    for kind in kinds:
-        clf = load_classifier(
-            kind, model, config=config if kind == "fewshot" else None, adapter=adapter
-        )
-        with progress_bar(len(records), f"{kind}: {clf.name}") as advance:
-            section, arr = lib.evaluate(
-                clf,
-                records,
-                gflops=gflops,
-                latency_n=latency_n,
-                sweep_n=sweep_n,
-                show_text=show_text,
-                progress=advance,
-            )
-        section["kind"] = kind
-        section["disk_mb"] = lib.disk_mb(clf)
-        cold[kind] = lib.cold_start(kind, model, adapter, config)
-        section["cold_start_s"] = cold[kind]
-        sections.append(section)
-        arrays[kind] = arr
-        del clf
-    env = lib.environment(
+
+    def loader(kind: str) -> Callable[[], Any]:
+        cfg = config if kind == "fewshot" else None
+        return lambda: load_classifier(kind, model, config=cfg, adapter=adapter)
+
+    options = lib.Options(
+        gflops=gflops,
+        latency_n=latency_n,
+        sweep_n=sweep_n,
+        show_text=show_text,
+        cold_start=lambda kind: cold_start(kind, model, adapter, config),
+        progress=progress_bar,
+    )
+    env = environment(
         data,
         model if llm else None,
         gflops,
         models.resolve(model) if llm else None,
         adapter if "adapter" in kinds else None,
     )
-    rep = {
-        "format_version": lib.FORMAT_VERSION,
-        "n": len(records),
-        "environment": env,
-        "classifiers": sections,
-        "peak_memory_gb": lib.peak_memory_gb(),
-    }
-    if {"fewshot", "adapter"} <= set(kinds):
-        lib.compare_pair(rep, records, arrays, "fewshot", "adapter")
-    rep["network_attempts"] = lib.network_attempts()
-    import numpy as np
-
-    y = np.array([r["has_pii"] for r in records], dtype=bool)
-    images = plots.render(
-        rep,
-        y,
-        {s["name"]: arrays[s["kind"]]["p"] for s in sections if arrays[s["kind"]]["p"] is not None},
-        {s["name"]: arrays[s["kind"]]["times"] for s in sections},
-    )
-    text = report.markdown(rep)
-    output.mkdir(parents=True, exist_ok=True)
-    write_atomic(output / "report.json", json.dumps(rep, indent=2) + "\n")
-    write_atomic(output / "report.md", text)
-    write_atomic(output / "report.html", report.html_page(rep, text, images))
-    for name, png in images.items():
-        write_atomic(output / name, png)
+    result = lib.run([(k, loader(k)) for k in kinds], records, options, env)
+    page = lib.write(result, output)
+    rep = result.data
     if as_json:
-        print(
-            json.dumps(
-                {k: v for k, v in rep.items() if k != "classifiers"}
-                | {
-                    "classifiers": [
-                        {k: v for k, v in c.items() if k not in ("p_pii", "errors")}
-                        for c in sections
-                    ]
-                },
-                indent=2,
-            )
-        )
+        print(json.dumps(lib.summary(result), indent=2))
     else:
         _print_headline(rep)
         if "verdict" in rep:
@@ -209,12 +180,13 @@ def bench(
             out.print(
                 f"novel slice (n={rep['novel']['n']}): {rep['novel']['finding']}", highlight=False
             )
-        for note in report.caveats(rep):
+        for note in caveats(rep):
             out.print("caveat: " + note.replace("**", ""), highlight=False, markup=False)
         out.print(
             f"{len(records)} items, network attempts: {rep['network_attempts']}, peak memory "
-            f"{rep['peak_memory_gb']} GB; report: {output / 'report.html'}"
+            f"{rep['peak_memory_gb']} GB; report: {page}"
         )
+    sections = rep["classifiers"]
     failed = [
         f"{c['name']} {m}={c['scores'].get(m)} < {v}"
         for c in sections
@@ -263,12 +235,12 @@ def report(
     directory: Annotated[Path, typer.Argument(help="A bench output directory (with report.json).")],
 ) -> None:
     """Rebuild report.md and report.html from a saved report.json (no model is run)."""
-    from pii import report as lib
+    from pii.render.report import rerender
 
     if not (directory / "report.json").exists():
         raise DataError(f"{directory}: no report.json; run `pii bench --out {directory}` first")
     try:
-        page = lib.rerender(directory)
+        page = rerender(directory)
     except (json.JSONDecodeError, KeyError) as e:
         raise DataError(f"{directory / 'report.json'}: not a readable bench report ({e})") from None
     out.print(f"wrote {directory / 'report.md'} and {page}")

@@ -54,8 +54,9 @@ def coreml(
 
     Inputs input_ids and attention_mask (int32, right-padded, up to --max-len tokens); outputs pii_probability and label_logits (no, yes). The metadata carries the threshold, labels, prompt template and hashes; the tokenizer is written to NAME.tokenizer/ beside the package. Afterwards the saved program is run on --verify-n golden texts (numpy, op by op; CoreML itself on macOS) and compared with the MLX classifier.
     """
-    from pii import coreml as lib
-    from pii.baseline import project_path
+    from pii.export import coreml as lib
+    from pii.export import verify as check
+    from pii.paths import project_path
 
     adapter = project_path(adapter)
     chosen, note = lib.check_target(precision, target)
@@ -85,7 +86,7 @@ def coreml(
         "seconds": round(seconds, 1),
     }
     if verify_n:
-        from pii.classifier import load_adapter_classifier
+        from pii.classifiers.adapter import load_adapter_classifier
         from pii.golden.schema import read_records
 
         records = read_records(project_path(data))
@@ -93,8 +94,8 @@ def coreml(
         texts = [r["text"] for r in records[::step][:verify_n]]
         with err.status(f"checking the package on {len(texts)} texts of {data.name}"):
             reference = load_adapter_classifier(adapter, model, precision="float32")
-            summary["check"] = lib.verify(result.path, reference, texts)
-        summary["check"]["passed"] = lib.check_passes(summary["check"], precision)
+            summary["check"] = check.verify(result.path, reference, texts)
+        summary["check"]["passed"] = check.check_passes(summary["check"], precision)
     from pii import netguard
 
     summary["network_attempts"] = netguard.attempts
@@ -118,9 +119,9 @@ def coreml(
         )
         if not passed:
             bar = (
-                f"max diff <= {lib.MAX_DIFF_FP32}"
+                f"max diff <= {check.MAX_DIFF_FP32}"
                 if precision == "fp32"
-                else f"agreement >= {lib.MIN_AGREEMENT:.0%}"
+                else f"agreement >= {check.MIN_AGREEMENT:.0%}"
             )
             err.print(f"[bold red]check failed:[/] the package misses the bar ({bar})")
             raise typer.Exit(EXIT_GATE)

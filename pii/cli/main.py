@@ -10,12 +10,13 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from pii import __version__, blas, netguard
+from pii import __version__, netguard
 from pii.cli import baseline, export, golden, study
 from pii.cli.base import err, handle_errors, out, progress_bar, sub_app
 from pii.cli.bench import bench, compare, report
 from pii.cli.decide import decide
 from pii.cli.train import train
+from pii.engine import blas
 from pii.errors import ConfigError, DataError
 
 app = sub_app("Is fine-tuning worth it? Few-shot vs LoRA PII detection, measured locally.")
@@ -56,7 +57,7 @@ def doctor(
 
     Measures MLX's float32 GEMM rate and says what to fix when something is off.
     """
-    from pii.doctor import MIN_GFLOPS, report
+    from pii.engine.doctor import MIN_GFLOPS, report
 
     info = report()
     if as_json:
@@ -88,7 +89,7 @@ def doctor(
 @handle_errors
 def models_list() -> None:
     """Known model specs and the cached ones."""
-    from pii import models
+    from pii.engine import models
 
     t = Table("name", "source", "description")
     for spec in models.SPECS.values():
@@ -113,7 +114,7 @@ def models_pull(
     name: Annotated[str, typer.Argument(help="Spec name (see `pii models list`) or hub id.")],
 ) -> None:
     """Download a hub model (the only pii command that uses the network)."""
-    from pii import models
+    from pii.engine import models
 
     netguard.uninstall()
     path = models.pull(name)
@@ -175,7 +176,8 @@ def classify(
         if not t.strip():
             where = f"{file}: id {item_id}" if file else "the argument"
             raise DataError(f"{where}: empty text; nothing to classify")
-    from pii.classifier import has_scores, load_classifier
+    from pii.classifiers.protocol import has_scores
+    from pii.classifiers.registry import load_classifier
 
     kind = "adapter" if adapter is not None else classifier
     clf = load_classifier(kind, model, config=config, adapter=adapter, threshold=threshold)

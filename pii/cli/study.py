@@ -43,10 +43,11 @@ def learning_curve(
 
     Answers: where does the adapter overtake prompting, and does the 500-example rule of thumb hold? Each finished point is saved at once: run the same command again to continue.
     """
-    from pii import study
-    from pii.baseline import load_fewshot, project_path
+    from pii.classifiers.fewshot import load_fewshot
     from pii.jsonl import write_atomic
-    from pii.train import TrainConfig
+    from pii.paths import project_path
+    from pii.study import learning_curve as study
+    from pii.training.recipe import TrainConfig
 
     recipe = TrainConfig.from_file(project_path(config))
     splits = {

@@ -53,8 +53,9 @@ def train(
 
     Validation loss and F1/F2 every --steps-per-eval steps, early stopping, and a checkpoint that --resume continues from after Ctrl-C or a crash.
     """
-    from pii.baseline import project_path
-    from pii.train import TrainConfig, run
+    from pii.paths import project_path
+    from pii.training.loop import run
+    from pii.training.recipe import TrainConfig
 
     overrides = {
         "model": model,

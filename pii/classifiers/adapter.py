@@ -1,0 +1,44 @@
+"""The LoRA-adapted classifier: the few-shot label scorer on the adapted model, no exemplars,
+the adapter's own prompt and the threshold chosen on its validation run.
+
+Left out: training (pii.training.loop) and the adapter's file format (pii.engine.adapters).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from pii.classifiers.fewshot import FewShotClassifier, FewShotConfig
+
+
+def load_adapter_classifier(adapter: str | Path, model: str | None = None, **kwargs: Any) -> Any:
+    """A LoRA-adapted model as a classifier: the same label scorer, no exemplars, the
+    adapter's own prompt and the threshold chosen on its validation run."""
+    from pii.engine.adapters import read_training
+    from pii.engine.mlx_engine import load_engine
+
+    info = read_training(Path(adapter))
+    cfg = info["config"]
+    model = model or info["base_model"]
+    engine = load_engine(model, adapter=adapter, precision=kwargs.pop("precision", "auto"))
+    fs = FewShotConfig(
+        model=model,
+        k=0,
+        instruction=cfg["instruction"],
+        max_text_tokens=cfg["max_tokens"],
+        threshold=info["threshold"],
+    )
+    clf = FewShotClassifier(engine, fs, **kwargs)
+    clf.name = f"adapter-{Path(adapter).name}"
+    clf.artifacts = [Path(adapter)]
+    return clf
+
+
+def load(model: str, config: Path | None = None, adapter: Path | None = None) -> Any:
+    """The registry's loader: the adapter in `adapter` on `model` (its base by default)."""
+    from pii.errors import ConfigError
+
+    if adapter is None:
+        raise ConfigError("--classifier adapter needs --adapter DIR (e.g. adapters/smollm2-135m)")
+    return load_adapter_classifier(adapter, model)

@@ -1,0 +1,136 @@
+"""LoRA adapters on disk: mlx-lm's layout plus a `training.json`, loaded with checks.
+
+An adapter directory holds `adapter_config.json` and `adapters.safetensors` exactly as
+mlx-lm writes them (so `mlx_lm.generate --adapter-path` can use it too), plus
+`training.json`: the base model and its weights hash, the data hash, the config, the
+metrics history and the decision threshold chosen on the validation split.
+
+This module owns the format both ways: `write_config` and `write_training` when training,
+`read_training`/`read_record` and `apply_adapter` when loading.
+
+Left out: training (pii.training.loop) and scoring (an adapted model is scored by the same
+label-scoring classifier as the few-shot baseline, with no exemplars).
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from pii.errors import ModelError
+from pii.hashing import sha256_files
+from pii.jsonl import write_atomic
+
+FORMAT_VERSION = 1
+FILES = ("adapter_config.json", "adapters.safetensors", "training.json")
+
+
+def model_hash(model_dir: Path) -> str:
+    """sha256 over a model directory's weight files (names and bytes, sorted)."""
+    source = model_dir / "pii_source.json"
+    if source.exists():  # converted from a verified GGUF: its hash names the weights
+        return json.loads(source.read_text())["sha256"]
+    return sha256_files(sorted(model_dir.glob("*.safetensors")))
+
+
+def read_training(path: Path) -> dict[str, Any]:
+    """The adapter's training.json, checked to be present and readable."""
+    path = Path(path)
+    if not path.is_dir():
+        raise ModelError(
+            f"{path}: adapter directory not found; train one with `pii train --out {path}`"
+        )
+    missing = [f for f in FILES if not (path / f).exists()]
+    if missing:
+        raise ModelError(
+            f"{path}: incomplete adapter, missing {', '.join(missing)}; re-train it or copy the whole directory"
+        )
+    try:
+        info = json.loads((path / "training.json").read_text())
+        json.loads((path / "adapter_config.json").read_text())
+    except (json.JSONDecodeError, UnicodeDecodeError) as e:
+        raise ModelError(f"{path}: corrupted adapter metadata ({e}); re-train it") from None
+    if info.get("format_version") != FORMAT_VERSION:
+        raise ModelError(
+            f"{path}: training.json format_version {info.get('format_version')} unsupported (expected {FORMAT_VERSION})"
+        )
+    return info
+
+
+def read_record(path: Path) -> dict[str, Any]:
+    """A training.json given by its own path (e.g. `pii decide --training`), version-checked."""
+    try:
+        info = json.loads(Path(path).read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ModelError(
+            f"{path}: training record not found; pass the adapter's training.json"
+        ) from None
+    except IsADirectoryError:
+        raise ModelError(f"{path}: is a folder; pass the adapter's training.json file") from None
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as e:
+        raise ModelError(f"{path}: unreadable training record ({e})") from None
+    if not isinstance(info, dict) or info.get("format_version") != FORMAT_VERSION:
+        found = info.get("format_version") if isinstance(info, dict) else None
+        raise ModelError(
+            f"{path}: training record format_version {found} unsupported (this pii reads "
+            f"{FORMAT_VERSION}); re-train the adapter"
+        )
+    return info
+
+
+def write_config(
+    out: Path, *, num_layers: int, lora: dict[str, Any], model: str, prompt: dict[str, Any]
+) -> None:
+    """adapter_config.json in mlx-lm's layout (so mlx-lm can load the adapter too), plus the
+    prompt settings pii scores with under a "pii" key mlx-lm ignores."""
+    config = {
+        "fine_tune_type": "lora",
+        "num_layers": num_layers,
+        "lora_parameters": lora,
+        "model": model,
+        "pii": prompt,
+    }
+    write_atomic(out / "adapter_config.json", json.dumps(config, indent=2) + "\n")
+
+
+def write_training(out: Path, info: dict[str, Any]) -> None:
+    """training.json: the run's record, stamped with this format's version."""
+    record = {"format_version": FORMAT_VERSION, **info}
+    write_atomic(out / "training.json", json.dumps(record, indent=2) + "\n")
+
+
+def check_base(path: Path, info: dict[str, Any], model: str, model_dir: Path) -> None:
+    """Refuse an adapter trained on other base weights."""
+    expected = info.get("base_model_sha256")
+    actual = model_hash(model_dir)
+    if expected != actual:
+        raise ModelError(
+            f"{path}: adapter was trained on base model '{info.get('base_model')}' "
+            f"(weights {str(expected)[:12]}...), not on '{model}' (weights {actual[:12]}...); "
+            f"use --model {info.get('base_model')} or train an adapter for this model"
+        )
+
+
+def apply_adapter(net: Any, path: Path, model: str, model_dir: Path | None = None) -> Any:
+    """Add the adapter's LoRA layers to `net` and load its weights, after the checks."""
+    from mlx_lm.tuner.utils import load_adapters
+
+    from pii.engine import models
+
+    info = read_training(path)
+    check_base(path, info, model, model_dir or models.resolve(model))
+    try:
+        return load_adapters(net, str(path))
+    except ValueError as e:
+        raise ModelError(
+            f"{path}: adapter does not fit this model: {str(e).splitlines()[0]}"
+        ) from None
+    except (KeyError, TypeError, AttributeError) as e:
+        raise ModelError(
+            f"{path}: adapter_config.json is incompatible ({e}); re-train the adapter"
+        ) from None
+    except Exception as e:  # mlx raises RuntimeError on a truncated or garbled safetensors file
+        raise ModelError(
+            f"{path}: cannot read adapters.safetensors ({e}); the file is corrupted: re-train or re-copy it"
+        ) from None

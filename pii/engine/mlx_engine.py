@@ -1,0 +1,214 @@
+"""The MLX engine: load a model (and adapter), score label tokens, generate greedily.
+
+This is the only module that runs models. Prompt text, data, metrics and reports live
+elsewhere and never import MLX.
+
+Label scoring reads the final hidden state at each text's last prompt token and projects
+it onto the label tokens' rows only: no full-vocabulary logits, no logits at every position.
+A shared prompt prefix (instruction + exemplars) is run once; its KV cache is copied into
+every batch. Suffixes are right-padded: with causal attention, pads after a text's last
+token cannot change that token's hidden state, so no mask is needed and rotary positions
+stay exactly those of an unpadded run (left padding would shift them past the prefix).
+
+Left out: sampling (only greedy decoding, for the format-failure measurement).
+"""
+
+from __future__ import annotations
+
+import platform
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import mlx.core as mx
+import mlx.nn as nn
+import numpy as np
+
+from pii.engine import models
+from pii.errors import ModelError
+
+
+def default_precision() -> str:
+    """float32 on CPU (MLX's quantized CPU kernels are ~40x slower); quantized on Metal."""
+    return "quantized" if mx.metal.is_available() else "float32"
+
+
+def metal_available() -> bool:
+    return bool(mx.metal.is_available())
+
+
+def non_embedding_params(model: nn.Module) -> int:
+    """Parameters a token passes through, less the embedding, the LM head and LoRA's."""
+    from mlx.utils import tree_flatten
+
+    return sum(
+        p.size
+        for n, p in tree_flatten(model.parameters())
+        if "embed_tokens" not in n and "lm_head" not in n and "lora" not in n
+    )
+
+
+def device_name() -> str:
+    if mx.metal.is_available():
+        info = mx.device_info() if hasattr(mx, "device_info") else {}
+        return f"Metal GPU ({info.get('device_name', platform.processor() or 'Apple silicon')})"
+    return f"CPU ({platform.machine()})"
+
+
+@dataclass
+class Prefix:
+    """A prompt prefix already run through the model: its tokens and per-layer K/V."""
+
+    ids: tuple[int, ...]
+    kv: list[tuple[mx.array, mx.array]]
+
+
+class Engine:
+    """A loaded model + tokenizer. Build with `load_engine`."""
+
+    def __init__(self, model: nn.Module, tokenizer, name: str, model_dir: Path | None = None):
+        self.model = model
+        self.tokenizer = tokenizer
+        self.name = name
+        self.model_dir = model_dir
+        self._prefixes: dict[tuple[int, ...], Prefix] = {}
+        self.tokens_run = 0  # real (non-pad) tokens through the model so far
+        inner = getattr(model, "model", None)
+        if inner is None or not hasattr(inner, "embed_tokens"):
+            raise ModelError(f"model '{name}': unsupported architecture (no decoder stack)")
+        self._inner = inner
+
+    def non_embedding_params(self) -> int:
+        """Parameters a token passes through (for the compute floor)."""
+        return non_embedding_params(self.model)
+
+    def clear_cache(self) -> None:
+        """Forget cached prefixes (needed when the weights change, e.g. during training)."""
+        self._prefixes.clear()
+
+    # -- tokens -------------------------------------------------------------------------
+    def encode(self, text: str) -> list[int]:
+        return list(self.tokenizer.encode(text, add_special_tokens=False))
+
+    def render(self, messages: list[dict[str, str]], generation_prompt: bool) -> str:
+        return self.tokenizer.apply_chat_template(
+            messages, tokenize=False, add_generation_prompt=generation_prompt
+        )
+
+    def truncate(self, text: str, max_tokens: int) -> tuple[str, bool]:
+        """`text` cut to `max_tokens` tokens (head kept), and whether it was cut."""
+        if len(text) <= max_tokens:  # a token is at least one character
+            return text, False
+        # Cheap pre-cut: no tokenizer produces fewer than ~1 token per 12 characters.
+        ids = self.encode(text[: max_tokens * 12])
+        if len(ids) <= max_tokens and len(text) <= max_tokens * 12:
+            return text, False
+        return self.tokenizer.decode(ids[:max_tokens]), True
+
+    def label_rows(self, token_ids: Sequence[int]) -> mx.array:
+        """Output-projection rows of the given tokens, dequantized: (n, hidden)."""
+        ids = mx.array(list(token_ids))
+        head = getattr(self.model, "lm_head", None)
+        if head is None or getattr(self.model.args, "tie_word_embeddings", False):
+            return self._inner.embed_tokens(ids).astype(mx.float32)
+        if isinstance(head, nn.QuantizedLinear):
+            return mx.dequantize(
+                head.weight[ids], head.scales[ids], head.biases[ids], head.group_size, head.bits
+            ).astype(mx.float32)
+        return head.weight[ids].astype(mx.float32)
+
+    # -- forward passes -----------------------------------------------------------------
+    def _cache(self, prefix: Prefix | None, batch: int) -> list:
+        from mlx_lm.models.cache import KVCache, make_prompt_cache
+
+        cache = make_prompt_cache(self.model)
+        if prefix is None or not prefix.ids:
+            return cache
+        for c, (k, v) in zip(cache, prefix.kv, strict=True):
+            if not isinstance(c, KVCache):
+                raise ModelError(f"model '{self.name}': prefix caching needs a plain KV cache")
+            c.state = (mx.repeat(k, batch, axis=0), mx.repeat(v, batch, axis=0), len(prefix.ids))
+        return cache
+
+    def prefix(self, ids: Sequence[int]) -> Prefix:
+        """Run a shared prompt prefix once; later calls with the same ids reuse it."""
+        key = tuple(ids)
+        if key not in self._prefixes:
+            if len(self._prefixes) > 8:
+                self._prefixes.clear()
+            cache = self._cache(None, 1)
+            if key:
+                self._inner(mx.array([list(key)]), cache=cache)
+                self.tokens_run += len(key)
+            kv = (
+                [(c.keys[..., : len(key), :], c.values[..., : len(key), :]) for c in cache]
+                if key
+                else []
+            )
+            mx.eval([a for pair in kv for a in pair])
+            self._prefixes[key] = Prefix(key, kv)
+        return self._prefixes[key]
+
+    def last_hidden(self, prefix: Prefix | None, suffixes: Sequence[Sequence[int]]) -> mx.array:
+        """Final-norm hidden state at each suffix's last token, after `prefix`: (B, hidden)."""
+        lengths = [len(s) for s in suffixes]
+        if min(lengths) == 0:
+            raise ModelError("empty prompt suffix: every text needs at least one token")
+        width = max(lengths)
+        pad = self.tokenizer.pad_token_id or 0
+        batch = mx.array([list(s) + [pad] * (width - len(s)) for s in suffixes])
+        h = self._inner(batch, cache=self._cache(prefix, len(suffixes)))
+        self.tokens_run += sum(lengths)
+        last = mx.array([n - 1 for n in lengths])
+        return h[mx.arange(len(suffixes)), last].astype(mx.float32)
+
+    def label_scores(
+        self, prefix: Prefix | None, suffixes: Sequence[Sequence[int]], rows: mx.array
+    ) -> np.ndarray:
+        """Logits of the label rows at each suffix's last token: (B, n_rows)."""
+        scores = self.last_hidden(prefix, suffixes) @ rows.T
+        mx.eval(scores)
+        return np.array(scores, dtype=np.float64)
+
+    def generate(self, prefix: Prefix | None, suffix: Sequence[int], max_tokens: int = 4) -> str:
+        """Greedy continuation of prefix + suffix, decoded (stops at end of turn)."""
+        from mlx_lm.generate import generate_step
+
+        cache = self._cache(prefix, 1)
+        out: list[int] = []
+        eos = set(getattr(self.tokenizer, "eos_token_ids", None) or [self.tokenizer.eos_token_id])
+        step = generate_step(
+            mx.array(list(suffix)), self.model, max_tokens=max_tokens, prompt_cache=cache
+        )
+        for token, _ in step:
+            if int(token) in eos:
+                break
+            out.append(int(token))
+        return self.tokenizer.decode(out)
+
+
+def load_engine(
+    model: str = models.DEFAULT_MODEL, adapter: str | Path | None = None, precision: str = "auto"
+) -> Engine:
+    """Load a model by spec name, local directory or hub id; optionally apply an adapter."""
+    from mlx_lm.utils import dequantize_model, load_model, load_tokenizer
+
+    model_dir = models.resolve(model)
+    try:
+        net, _config = load_model(model_dir)
+        tokenizer = load_tokenizer(model_dir)
+    except (FileNotFoundError, ValueError, KeyError) as e:
+        raise ModelError(f"model '{model}' at {model_dir}: cannot load ({e})") from None
+    if precision == "auto":
+        precision = default_precision()
+    if precision == "float32":
+        net = dequantize_model(net)
+        net.set_dtype(mx.float32)
+    elif precision != "quantized":
+        raise ModelError(f"unknown precision '{precision}': use auto, float32 or quantized")
+    if adapter is not None:
+        from pii.engine.adapters import apply_adapter
+
+        net = apply_adapter(net, Path(adapter), model, model_dir)
+    net.eval()
+    return Engine(net, tokenizer, model, model_dir)

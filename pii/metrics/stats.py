@@ -1,0 +1,190 @@
+"""Statistics for the bench: bootstrap intervals, the paired comparison, calibration,
+slices and the verdict. NumPy, SciPy and scikit-learn only; no model, no I/O.
+
+Left out: running classifiers (pii.bench) and presenting results (pii.report).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+from scipy.stats import binomtest
+from sklearn.metrics import brier_score_loss, roc_auc_score
+
+from pii.metrics import scores as metrics
+from pii.taxonomy import PII_TYPES
+
+N_BOOT = 1000
+GAIN_RULE = 0.10  # fine-tuning is worth it only above a 10% relative F1 gain
+
+
+def _interval(draws: Sequence[float]) -> list[float]:
+    return [float(np.percentile(draws, 2.5)), float(np.percentile(draws, 97.5))]
+
+
+def scores(y: np.ndarray, pred: np.ndarray, p: np.ndarray | None) -> dict[str, float | None]:
+    """Summary metrics; AUROC, ECE and Brier when there are probabilities."""
+    s: dict[str, Any] = metrics.summary(y, pred)
+    both = 0 < y.sum() < len(y)
+    s["auroc"] = float(roc_auc_score(y, p)) if p is not None and both else None
+    s["ece"] = ece(y, p) if p is not None else None
+    s["brier"] = float(brier_score_loss(y, p)) if p is not None else None
+    return s
+
+
+def bootstrap(
+    y: np.ndarray, pred: np.ndarray, p: np.ndarray | None, seed: int = 0
+) -> dict[str, list[float]]:
+    """95% percentile-bootstrap intervals of every score."""
+    rng = np.random.default_rng(seed)
+    draws: dict[str, list[float]] = {}
+    for _ in range(N_BOOT):
+        idx = rng.integers(0, len(y), len(y))
+        for key, value in scores(y[idx], pred[idx], None if p is None else p[idx]).items():
+            if value is not None and key != "n":
+                draws.setdefault(key, []).append(value)
+    return {k: _interval(v) for k, v in draws.items()}
+
+
+def ece(y: np.ndarray, p: np.ndarray, bins: int = 10) -> float:
+    """Expected calibration error: |accuracy - confidence| per equal-width bin of P(PII)."""
+    edges = np.linspace(0, 1, bins + 1)
+    which = np.clip(np.digitize(p, edges[1:-1]), 0, bins - 1)
+    total = 0.0
+    for b in range(bins):
+        mask = which == b
+        if mask.any():
+            total += mask.mean() * abs(y[mask].mean() - p[mask].mean())
+    return float(total)
+
+
+def reliability(y: np.ndarray, p: np.ndarray, bins: int = 10) -> list[dict[str, float]]:
+    """Per-bin mean P(PII), observed rate and count, for the reliability diagram."""
+    edges = np.linspace(0, 1, bins + 1)
+    which = np.clip(np.digitize(p, edges[1:-1]), 0, bins - 1)
+    return [
+        {
+            "bin": b,
+            "mean_p": float(p[which == b].mean()),
+            "rate": float(y[which == b].mean()),
+            "n": int((which == b).sum()),
+        }
+        for b in range(bins)
+        if (which == b).any()
+    ]
+
+
+def paired(y: np.ndarray, base: np.ndarray, other: np.ndarray, seed: int = 0) -> dict[str, Any]:
+    """`other` against `base` on the same items: McNemar's exact test and bootstrap
+    intervals of the F1 and recall differences and of the relative F1 gain."""
+    base_right, other_right = base == y, other == y
+    b = int((base_right & ~other_right).sum())  # only the base is right
+    c = int((~base_right & other_right).sum())  # only the other is right
+    p_value = float(binomtest(min(b, c), b + c, 0.5).pvalue) if b + c else 1.0
+    rng = np.random.default_rng(seed)
+    d_f1, d_recall, gain = [], [], []
+    for _ in range(N_BOOT):
+        idx = rng.integers(0, len(y), len(y))
+        sb, so = metrics.summary(y[idx], base[idx]), metrics.summary(y[idx], other[idx])
+        d_f1.append(so["f1"] - sb["f1"])
+        d_recall.append(so["recall"] - sb["recall"])
+        if sb["f1"] > 0:
+            gain.append((so["f1"] - sb["f1"]) / sb["f1"])
+    sb, so = metrics.summary(y, base), metrics.summary(y, other)
+    return {
+        "mcnemar": {"only_base_right": b, "only_other_right": c, "p_value": p_value},
+        "f1_diff": so["f1"] - sb["f1"],
+        "f1_diff_ci95": _interval(d_f1),
+        "recall_diff": so["recall"] - sb["recall"],
+        "recall_diff_ci95": _interval(d_recall),
+        "relative_f1_gain": (so["f1"] - sb["f1"]) / sb["f1"] if sb["f1"] else None,
+        "relative_f1_gain_ci95": _interval(gain) if gain else None,
+    }
+
+
+def verdict(pair: dict[str, Any], rule: float = GAIN_RULE) -> dict[str, str]:
+    """Worth it / not worth it / inconclusive, from the relative F1 gain's interval."""
+    ci = pair.get("relative_f1_gain_ci95")
+    if ci is None:
+        return {
+            "verdict": "inconclusive",
+            "why": "the baseline's F1 is 0, so a relative gain is undefined",
+        }
+    lo, hi = ci
+    gain = pair["relative_f1_gain"]
+    text = (
+        f"relative F1 gain {gain:+.1%} (95% CI {lo:+.1%} to {hi:+.1%}; "
+        f"{pair['f1_diff'] * 100:+.1f} F1 points) against the {rule:.0%} line"
+    )
+    if lo > rule:
+        return {"verdict": "worth it", "why": f"{text}: the whole interval is above it"}
+    if hi < rule:
+        return {"verdict": "not worth it", "why": f"{text}: the whole interval is below it"}
+    return {"verdict": "inconclusive", "why": f"{text}: the interval straddles it"}
+
+
+def slices(records: Sequence[dict[str, Any]], y: np.ndarray, pred: np.ndarray) -> dict[str, Any]:
+    """Per slice, with its count: recall per PII type (items containing it), F1 per format,
+    language and difficulty, FPR on hard negatives, recall on obfuscated items, F1 on
+    novel vs known patterns."""
+
+    def f1(mask: np.ndarray) -> dict[str, Any]:
+        if not mask.any():
+            return {"n": 0, "f1": None, "recall": None, "precision": None}
+        s = metrics.summary(y[mask], pred[mask])
+        return {
+            "n": int(mask.sum()),
+            "f1": s["f1"],
+            "recall": s["recall"],
+            "precision": s["precision"],
+        }
+
+    def rate(mask: np.ndarray, key: str) -> dict[str, Any]:
+        return {"n": int(mask.sum()), key: float(pred[mask].mean()) if mask.any() else None}
+
+    tags = [r["tags"] for r in records]
+    out: dict[str, Any] = {"type": {}, "format": {}, "language": {}, "difficulty": {}}
+    for t in PII_TYPES:
+        mask = np.array([t in r["pii_types"] for r in records])
+        if mask.any():
+            out["type"][t] = rate(mask, "recall")
+    for key in ("format", "language", "difficulty"):
+        for value in sorted({tg[key] for tg in tags}):
+            out[key][value] = f1(np.array([tg[key] == value for tg in tags]))
+    hard = np.array([bool(tg.get("hard_negative")) for tg in tags])
+    out["hard_negatives"] = rate(hard, "fpr")
+    kinds = sorted({tg["negative_kind"] for tg in tags if tg.get("negative_kind")})
+    out["negative_kind"] = {
+        k: rate(np.array([tg.get("negative_kind") == k for tg in tags]), "fpr") for k in kinds
+    }
+    obf = np.array([bool(tg.get("obfuscated")) for tg in tags])
+    out["obfuscated"] = rate(obf & y, "recall")
+    novel = np.array([bool(tg.get("novel")) for tg in tags])
+    out["novel"] = {"novel": f1(novel), "known": f1(~novel)}
+    return out
+
+
+def novel_finding(
+    records: Sequence[dict[str, Any]], y: np.ndarray, base: np.ndarray, other: np.ndarray
+) -> dict[str, Any]:
+    """Is `other` worse than `base` on the novel slice? Paired bootstrap on that slice."""
+    mask = np.array([bool(r["tags"].get("novel")) for r in records])
+    if mask.sum() < 10:
+        return {"finding": "too few novel items to tell", "n": int(mask.sum())}
+    pair = paired(y[mask], base[mask], other[mask])
+    lo, hi = pair["f1_diff_ci95"]
+    if hi < 0:
+        finding = "the adapter is worse than the baseline on unseen patterns"
+    elif lo > 0:
+        finding = "the adapter is better than the baseline on unseen patterns"
+    else:
+        finding = "no clear difference on unseen patterns (the interval spans 0)"
+    return {
+        "finding": finding,
+        "n": int(mask.sum()),
+        "f1_diff": pair["f1_diff"],
+        "f1_diff_ci95": pair["f1_diff_ci95"],
+        "mcnemar_p": pair["mcnemar"]["p_value"],
+    }

@@ -1,0 +1,364 @@
+"""Presenting a bench report: Markdown, a self-contained HTML page with plots, PNG files.
+
+Input is the report dictionary (what report.json holds); nothing here runs a model or
+computes a statistic. Record text never appears: errors are listed by id and slice. A
+number a classifier does not have (AUROC of a decision-only model, tokens or a compute
+floor of a regex) is shown as "n/a".
+
+Left out: the numbers themselves (pii.bench, pii.metrics.stats) and the PNG plots (pii.plots).
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from pii.render.tables import NA, fmt, mb, ms, num, table
+from pii.render.tables import html_page as html_page_of
+
+HEADLINE = (
+    ("f1", "F1"),
+    ("f2", "F2"),
+    ("recall", "recall"),
+    ("precision", "precision"),
+    ("accuracy", "accuracy"),
+    ("auroc", "AUROC"),
+    ("ece", "ECE"),
+)
+
+
+NA_NOTE = (
+    " n/a: not an LLM on the MLX engine (no tokens, no floor, no batch sweep), or not "
+    "measurable here (cold start of a classifier this machine cannot run; size of a model "
+    "that ships with the OS). Classifiers without a batch size score all texts in one call."
+)
+
+
+def headline_rows(report: dict[str, Any]) -> list[list[str]]:
+    """One row per classifier: the headline metrics with intervals, FPR, latency, tokens."""
+    rows = []
+    for c in report["classifiers"]:
+        s, ci, lat = c["scores"], c["ci95"], c.get("latency", {})
+        fpr = c["slices"]["hard_negatives"]["fpr"]
+        rows.append(
+            [
+                c["name"],
+                *[fmt(s.get(k), ci.get(k)) for k, _ in HEADLINE],
+                fmt(fpr),
+                ms(lat.get("p50_s")),
+                ms(lat.get("p95_s")),
+                num(c.get("prompt_tokens_per_text")),
+            ]
+        )
+    return rows
+
+
+HEADLINE_HEADER = [
+    "classifier",
+    *[h for _, h in HEADLINE],
+    "FPR hard neg.",
+    "p50 ms",
+    "p95 ms",
+    "tokens/text",
+]
+
+
+def _batch(c: dict[str, Any]) -> str:
+    if "throughput_batch" not in c:  # reports from before the cheap baselines
+        return "batch 16"
+    b = c["throughput_batch"]
+    return "one call" if b is None else f"batch {b}"
+
+
+def caveats(report: dict[str, Any]) -> list[str]:
+    """Warnings a reader needs before trusting the verdict, read off the report's numbers."""
+    notes = []
+    n = report["n"]
+    for c in report["classifiers"]:
+        p = list(c["p_pii"].values())
+        flagged = sum(v >= c["threshold"] for v in p) / max(1, len(p))
+        auc, auc_ci = c["scores"].get("auroc"), c["ci95"].get("auroc")
+        if auc_ci and auc_ci[0] <= 0.5:
+            notes.append(
+                f"**{c['name']} is no better than chance at ranking** (AUROC {auc:.3f}, 95% CI "
+                f"{auc_ci[0]:.3f}-{auc_ci[1]:.3f}): its scores carry no signal about PII."
+            )
+        if flagged >= 0.95 and c["scores"]["recall"]:
+            # positives = true positives / recall; true positives = precision x flagged items
+            prevalence = c["scores"]["precision"] * flagged * n / c["scores"]["recall"] / n
+            trivial = 2 * prevalence / (1 + prevalence)
+            notes.append(
+                f"**{c['name']} flags {flagged:.1%} of all items** at its validation threshold "
+                f"({c['threshold']:.3f}); flagging everything would score F1 {trivial:.3f} on this "
+                f"set ({prevalence:.0%} positive), so its F1 says little beyond the positive rate."
+            )
+    llms = [c for c in report["classifiers"] if c.get("kind") in ("fewshot", "adapter")]
+    for c in report["classifiers"]:
+        ci = c["ci95"].get("f1")
+        if c in llms or not ci or not llms or any(ci[0] <= x["ci95"]["f1"][1] for x in llms):
+            continue
+        p50 = (c.get("latency") or {}).get("p50_s")
+        how = "with Apple's own model, untrained" if c.get("kind") == "apple-fm" else "no LLM"
+        notes.append(
+            f"**{c['name']} beats {' and '.join(x['name'] for x in llms)} on F1** "
+            f"({c['scores']['f1']:.3f}, 95% CI {ci[0]:.3f}-{ci[1]:.3f}, wholly above theirs)"
+            + (f" at p50 {p50 * 1000:.2g} ms a text" if p50 is not None else "")
+            + f", {how}: before training anything, ask whether it already does the job."
+        )
+    pair = report.get("paired")
+    if notes and pair:
+        m = pair["mcnemar"]
+        notes.append(
+            f"The verdict follows the F1 rule as specified. On the same items the adapter is right "
+            f"where the baseline is wrong {m['only_other_right']} times and the reverse "
+            f"{m['only_base_right']} times (McNemar p = {m['p_value']:.2g}); read the verdict with "
+            "accuracy, AUROC and the hard-negative false-positive rate beside it."
+        )
+    return notes
+
+
+def _cache_and_batch(classifiers: list[dict[str, Any]]) -> list[str]:
+    """The prefix cache on vs off, and throughput per batch size (absent in older reports)."""
+    lines: list[str] = []
+    rows = []
+    for c in classifiers:
+        lat, off = c.get("latency", {}), c.get("latency", {}).get("prefix_cache_off")
+        if not off:
+            continue
+        for label, d in (("on", lat), ("off", off)):
+            rows.append(
+                [
+                    c["name"],
+                    label,
+                    f"{d['p50_s'] * 1000:.0f}",
+                    f"{d['p95_s'] * 1000:.0f}",
+                    f"{d['tokens_processed_per_text']:.0f}",
+                    f"{d.get('floor_s', 0) * 1000:.0f}",
+                ]
+            )
+        rows[-2].append(f"{off['p50_s'] / lat['p50_s']:.1f}x" if lat["p50_s"] else "")
+        rows[-1].append("")
+    if rows:
+        lines += [
+            "### Prefix cache on and off (batch 1, warm)",
+            "",
+            *table(
+                [
+                    "classifier",
+                    "prefix cache",
+                    "p50 ms",
+                    "p95 ms",
+                    "tokens run/text",
+                    "floor ms",
+                    "speed-up",
+                ],
+                rows,
+            ),
+            "",
+        ]
+    sweeps = [(c["name"], c["batch_sweep"]) for c in classifiers if c.get("batch_sweep")]
+    if sweeps:
+        sizes = list(sweeps[0][1]["texts_per_s"])
+        lines += [
+            f"### Throughput by batch size (texts/s over the same {sweeps[0][1]['n']} texts)",
+            "",
+            *table(
+                ["classifier", *(f"batch {b}" for b in sizes), "best"],
+                [
+                    [name, *(f"{s['texts_per_s'][b]:.2f}" for b in sizes), str(s["best_batch"])]
+                    for name, s in sweeps
+                ],
+            ),
+            "",
+            "The full run above used each classifier's best batch size.",
+            "",
+        ]
+    return lines
+
+
+def markdown(report: dict[str, Any]) -> str:
+    env = report["environment"]
+    who = env["model"] or ", ".join(c["name"] for c in report["classifiers"])
+    gemm = f"{env['gemm_gflops']} GFLOP/s" if env["gemm_gflops"] else NA
+    lines = [
+        f"# pii bench: {who} on {Path(env['data']).name}",
+        "",
+        f"{report['n']} items · {env['date']} · {env['processor']} ({env['cores']} cores, "
+        f"{env['memory_gb']} GB) · {env['platform']} · GEMM {gemm} · "
+        f"network attempts: **{report['network_attempts']}**",
+        "",
+    ]
+    if report.get("verdict"):
+        v = report["verdict"]
+        lines += [
+            f"## Verdict: **{v['verdict']}**",
+            "",
+            v["why"] + ".",
+            "",
+            f"Rule: fine-tuning is worth it only if the adapter's F1 beats the few-shot "
+            f"baseline's by more than {report['rule_relative_gain']:.0%} (relative), i.e. the "
+            "whole 95% bootstrap interval of (F1_adapter - F1_baseline) / F1_baseline lies "
+            "above that line; below it: not worth it; straddling it: inconclusive.",
+            "",
+        ]
+        notes = caveats(report)
+        if notes:
+            lines += ["### Caveats", "", *[f"- {note}" for note in notes], ""]
+        if report.get("novel"):
+            nv = report["novel"]
+            lines += [
+                f"Unseen patterns (novel slice, n={nv['n']}): {nv['finding']}"
+                + (
+                    f" (F1 difference {nv['f1_diff']:+.3f}, 95% CI {nv['f1_diff_ci95'][0]:+.3f} "
+                    f"to {nv['f1_diff_ci95'][1]:+.3f})."
+                    if "f1_diff" in nv
+                    else "."
+                ),
+                "",
+            ]
+    lines += [
+        "## Headline",
+        "",
+        *table(HEADLINE_HEADER, headline_rows(report)),
+        "",
+        "Intervals: 95% bootstrap (1,000 resamples). Thresholds come from the validation "
+        "split, never from the benched data.",
+        "",
+    ]
+    if report.get("paired"):
+        p = report["paired"]
+        lines += [
+            "## Paired comparison (adapter vs baseline, same items)",
+            "",
+            f"- McNemar exact test: only the baseline right on {p['mcnemar']['only_base_right']}, "
+            f"only the adapter right on {p['mcnemar']['only_other_right']}, p = {p['mcnemar']['p_value']:.2g}",
+            f"- F1 difference {p['f1_diff']:+.3f} (95% CI {p['f1_diff_ci95'][0]:+.3f} to {p['f1_diff_ci95'][1]:+.3f})",
+            f"- recall difference {p['recall_diff']:+.3f} (95% CI {p['recall_diff_ci95'][0]:+.3f} to {p['recall_diff_ci95'][1]:+.3f})",
+            "",
+        ]
+    lines += [
+        "## Latency and cost",
+        "",
+        *table(
+            [
+                "classifier",
+                "p50 ms",
+                "p95 ms",
+                "p99 ms",
+                "floor ms",
+                "cold start s",
+                "texts/s (best batch)",
+                "tokens/text",
+                "on disk MB",
+            ],
+            [
+                [
+                    c["name"],
+                    *(ms(c["latency"].get(k)) for k in ("p50_s", "p95_s", "p99_s")),
+                    ms(c["latency"].get("floor_s")),
+                    num(c.get("cold_start_s"), ".1f"),
+                    f"{c.get('texts_per_s') or 0:.2f} ({_batch(c)})",
+                    num(c.get("prompt_tokens_per_text")),
+                    mb(c.get("disk_mb")),
+                ]
+                for c in report["classifiers"]
+            ],
+        ),
+        "",
+        "Floor: 2 x non-embedding parameters x tokens processed per text / the GEMM rate measured "
+        "in this run. Tokens processed exclude a cached prompt prefix."
+        + (NA_NOTE if any("floor_s" not in c["latency"] for c in report["classifiers"]) else ""),
+        "",
+    ]
+    lines += _cache_and_batch(report["classifiers"])
+    lines += ["## Slices", ""]
+    for key, title in (
+        ("type", "recall per PII type"),
+        ("format", "F1 per format"),
+        ("language", "F1 per language"),
+        ("difficulty", "F1 per difficulty"),
+        ("negative_kind", "false-positive rate per hard-negative kind"),
+    ):
+        metric = {"type": "recall", "negative_kind": "fpr"}.get(key, "f1")
+        values = sorted(report["classifiers"][0]["slices"][key])
+        rows = [
+            [
+                v,
+                str(report["classifiers"][0]["slices"][key][v]["n"]),
+                *[fmt(c["slices"][key][v].get(metric)) for c in report["classifiers"]],
+            ]
+            for v in values
+        ]
+        lines += [
+            f"### {title}",
+            "",
+            *table(["slice", "n", *[c["name"] for c in report["classifiers"]]], rows),
+            "",
+        ]
+    rows = []
+    for c in report["classifiers"]:
+        sl = c["slices"]
+        rows.append(
+            [
+                c["name"],
+                fmt(sl["hard_negatives"]["fpr"]),
+                fmt(sl["obfuscated"]["recall"]),
+                fmt(sl["novel"]["novel"]["f1"]),
+                fmt(sl["novel"]["known"]["f1"]),
+            ]
+        )
+    first = report["classifiers"][0]["slices"]
+    lines += [
+        "### Hard negatives, obfuscation, novel patterns",
+        "",
+        *table(
+            [
+                "classifier",
+                f"FPR hard neg. (n={first['hard_negatives']['n']})",
+                f"recall obfuscated (n={first['obfuscated']['n']})",
+                f"F1 novel (n={first['novel']['novel']['n']})",
+                f"F1 known (n={first['novel']['known']['n']})",
+            ],
+            rows,
+        ),
+        "",
+    ]
+    lines += ["## Errors (by record id; texts with `--show-text`)", ""]
+    for c in report["classifiers"]:
+        ids = ", ".join(
+            f"{e['id']} ({'missed' if e['truth'] else 'false alarm'})" for e in c["errors"][:40]
+        )
+        more = (
+            f" ... and {len(c['errors']) - 40} more (report.json)" if len(c["errors"]) > 40 else ""
+        )
+        lines += [f"- **{c['name']}** ({len(c['errors'])}): {ids}{more}"]
+    lines += [
+        "",
+        f"Versions: {report['environment']['versions']}. Data sha256 "
+        f"{report['environment']['data_sha256'][:16]}...",
+        "",
+    ]
+    return "\n".join(lines)
+
+
+def html_page(report: dict[str, Any], markdown_text: str, images: dict[str, bytes]) -> str:
+    """The bench page: verdict and headline first, then the plots, then the detail tables."""
+    return html_page_of("pii bench", markdown_text, images, images_before="Latency and cost")
+
+
+def write_pages(report: dict[str, Any], images: dict[str, bytes], directory: Path) -> Path:
+    """report.md and report.html in `directory`; returns the HTML page's path."""
+    from pii.jsonl import write_atomic
+
+    text = markdown(report)
+    write_atomic(directory / "report.md", text)
+    write_atomic(directory / "report.html", html_page(report, text, images))
+    return directory / "report.html"
+
+
+def rerender(directory: Path) -> Path:
+    """Rebuild report.md and report.html in `directory` from its report.json and PNG files."""
+    report = json.loads((directory / "report.json").read_text(encoding="utf-8"))
+    images = {p.name: p.read_bytes() for p in sorted(directory.glob("*.png"))}
+    return write_pages(report, images, directory)

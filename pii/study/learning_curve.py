@@ -1,0 +1,314 @@
+"""The learning curve: where does a LoRA adapter overtake the prompted baseline?
+
+Adapters are trained on N = 50, 100, 250, 500, 1000 and all training examples with one
+recipe and seed (pii.train, its `train_size` subsample), and each is scored on the
+validation and test splits with bootstrap intervals, beside the tuned few-shot baseline.
+Every finished point is saved at once, so an interrupted study continues where it stopped.
+
+Left out: training itself (pii.train) and the bench's latency and slices (pii.bench).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import asdict, replace
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from pii.engine.adapters import read_training
+from pii.errors import ConfigError
+from pii.hashing import sha256_file
+from pii.jsonl import write_atomic
+from pii.metrics import stats
+
+FORMAT_VERSION = 1
+SIZES: tuple[int | None, ...] = (50, 100, 250, 500, 1000, None)  # None: the whole pool
+RULE_OF_THUMB = 500  # "fine-tune once you have 500+ labelled examples"
+METRICS = ("f1", "recall", "precision", "f2", "auroc")
+
+
+def parse_sizes(text: str) -> list[int | None]:
+    sizes: list[int | None] = []
+    for part in text.split(","):
+        part = part.strip().lower()
+        if part == "all":
+            sizes.append(None)
+        elif part.isdigit() and int(part) > 0:
+            sizes.append(int(part))
+        else:
+            raise ConfigError(f"--sizes: '{part}' is not a positive number or 'all'")
+    return sizes
+
+
+def score(clf: Any, records: Sequence[dict[str, Any]]) -> dict[str, Any]:
+    """A classifier's scores on records, with 95% bootstrap intervals."""
+    y = np.array([r["has_pii"] for r in records], dtype=bool)
+    p = clf.predict_proba([r["text"] for r in records])[:, 1]
+    pred = p >= clf.threshold
+    s, ci = stats.scores(y, pred, p), stats.bootstrap(y, pred, p)
+    return {m: s[m] for m in METRICS} | {
+        "ci95": {m: ci[m] for m in METRICS if m in ci},
+        "pred": _bits(pred),  # per-item decisions, in file order, for the paired comparison
+    }
+
+
+def _bits(flags: Iterable[bool]) -> str:
+    return "".join("1" if f else "0" for f in flags)
+
+
+def _unbits(bits: str) -> np.ndarray:
+    return np.frombuffer(bits.encode(), dtype=np.uint8) == ord("1")
+
+
+def _scored(entry: dict[str, Any] | None) -> bool:
+    """Scored by this version: with the per-item decisions that the finding pairs."""
+    return bool(entry) and all("pred" in entry[k] for k in ("valid", "test"))
+
+
+def _label(n: int | None) -> str:
+    return "all" if n is None else str(n)
+
+
+def run(
+    recipe: Any,
+    out: Path,
+    splits: dict[str, Path],
+    baseline: Callable[[], Any],
+    *,
+    sizes: Sequence[int | None] = SIZES,
+    all_from: Path | None = None,
+    log: Callable[[str], None] = print,
+) -> dict[str, Any]:
+    """Train and score one adapter per size into `out`; returns (and saves) study.json.
+
+    `splits` maps train/valid/test to golden files; `baseline` loads the prompted baseline.
+    `all_from`: an adapter already trained on the whole pool with this very recipe (e.g. the
+    shipped one) to use as the N=all point instead of training it again.
+    """
+    from pii.classifiers.adapter import load_adapter_classifier
+    from pii.golden.schema import read_records
+    from pii.training import loop as train
+
+    out.mkdir(parents=True, exist_ok=True)
+    path = out / "study.json"
+    study = json.loads(path.read_text()) if path.exists() else {}
+    recipe_dict = asdict(replace(recipe, train_size=None))
+    if study and study.get("recipe") != recipe_dict:
+        raise ConfigError(
+            f"{path} was made with another recipe; use a new --out or delete that directory"
+        )
+    n_pool = len(read_records(splits["train"]))
+    study |= {
+        "format_version": FORMAT_VERSION,
+        "recipe": recipe_dict,
+        "files": {k: str(v) for k, v in splits.items()},
+        "sha256": {k: sha256_file(v) for k, v in splits.items()},
+        "pool_size": n_pool,
+    }
+    study.setdefault("points", {})
+    records = {k: read_records(splits[k]) for k in ("valid", "test")}
+    study["labels"] = {k: _bits(r["has_pii"] for r in v) for k, v in records.items()}
+    if not _scored(study.get("baseline")):
+        log("scoring the prompted baseline on valid and test")
+        clf = baseline()
+        study["baseline"] = {"name": clf.name} | {k: score(clf, v) for k, v in records.items()}
+        write_atomic(path, json.dumps(study, indent=2) + "\n")
+        del clf
+    for n in sizes:
+        key = _label(n)
+        if _scored(study["points"].get(key)):
+            log(f"N={key}: done before, kept")
+            continue
+        if key in study["points"]:
+            log(f"N={key}: scored by an older version without per-item decisions; again")
+        if n is not None and n > n_pool:
+            raise ConfigError(f"--sizes: {n} exceeds the {n_pool} examples in {splits['train']}")
+        adapter = out / f"adapter-n{key}"
+        if n is None and all_from is not None and not adapter.exists():
+            _check_same_recipe(all_from, recipe_dict, splits)
+            adapter = all_from
+        if not (adapter / "training.json").exists():
+            log(f"N={key}: training")
+            info = train.run(
+                replace(recipe, train_size=n),
+                adapter,
+                splits["train"],
+                splits["valid"],
+                resume=(adapter / "checkpoint" / "state.json").exists(),
+                log=log,
+            )
+        else:
+            info = read_training(adapter)
+        log(f"N={key}: scoring on valid and test")
+        clf = load_adapter_classifier(adapter, recipe.model)
+        point = {k: score(clf, v) for k, v in records.items()}
+        point |= {
+            "n": n or n_pool,
+            "adapter": str(adapter),
+            "train_seconds": info.get("train_seconds"),
+            "best_step": info.get("best", {}).get("step"),
+            "threshold": clf.threshold,
+        }
+        study["points"][key] = point
+        study["finding"] = finding(study)
+        write_atomic(path, json.dumps(study, indent=2) + "\n")
+        del clf
+    study["finding"] = finding(study)
+    write_atomic(path, json.dumps(study, indent=2) + "\n")
+    return study
+
+
+def _check_same_recipe(adapter: Path, recipe: dict[str, Any], splits: dict[str, Path]) -> None:
+
+    info_path = adapter / "training.json"
+    if not info_path.exists():
+        raise ConfigError(f"--all-from {adapter}: no training.json there")
+    info = read_training(adapter)
+    differs = sorted(k for k in recipe if k != "notes" and info["config"].get(k) != recipe[k])
+    if differs:
+        raise ConfigError(
+            f"--all-from {adapter}: trained with another recipe (differs in {differs})"
+        )
+    if info.get("train_sha256") != sha256_file(splits["train"]):
+        raise ConfigError(f"--all-from {adapter}: trained on another training file")
+
+
+def _join(sizes: list[int]) -> str:
+    return ", ".join(map(str, sizes))
+
+
+def finding(study: dict[str, Any], split: str = "test") -> dict[str, Any]:
+    """Where the adapter overtakes the baseline on `split`, and what that says of the 500 rule.
+
+    Each point is paired with the baseline on the same items (pii.stats.paired). Above: a
+    higher F1. Clearly above: the 95% interval of the F1 difference lies above 0. Worth it:
+    the bench's verdict, a relative F1 gain whose interval lies above the 10% line.
+    """
+    y = _unbits(study["labels"][split])
+    base = _unbits(study["baseline"][split]["pred"])
+    paired: dict[str, Any] = {}
+    for p in sorted(filter(_scored, study["points"].values()), key=lambda p: p["n"]):
+        pair = stats.paired(y, base, _unbits(p[split]["pred"]))
+        paired[str(p["n"])] = pair | {"verdict": stats.verdict(pair)["verdict"]}
+
+    def first(test: Callable[[dict[str, Any]], bool]) -> int | None:
+        return next((int(n) for n, pair in paired.items() if test(pair)), None)
+
+    clearly_at = [int(n) for n, pair in paired.items() if pair["f1_diff_ci95"][0] > 0]
+    clearly = clearly_at[0] if clearly_at else None
+    not_clearly = [
+        int(n) for n in paired if clearly and int(n) > clearly and int(n) not in clearly_at
+    ]
+    if clearly is None:
+        rule = "no size clearly beats prompting, so the data cannot confirm the 500-example rule"
+    elif not_clearly:
+        rule = (
+            f"the adapter clearly beats prompting at N={_join(clearly_at)} but not at "
+            f"N={_join(not_clearly)}: the gain does not grow with N, so these data support no "
+            "size threshold, the 500-example rule included"
+        )
+    elif clearly < RULE_OF_THUMB:
+        rule = f"the adapter clearly wins from N={clearly} on, below the 500-example rule of thumb"
+    else:
+        rule = f"the adapter clearly wins only from N={clearly} on, in line with the 500+ rule"
+    return {
+        "split": split,
+        "baseline_f1": study["baseline"][split]["f1"],
+        "first_n_above": first(lambda pair: pair["f1_diff"] > 0),
+        "first_n_clearly_above": clearly,
+        "clearly_above_at": clearly_at,
+        "first_n_worth_it": first(lambda pair: pair["verdict"] == "worth it"),
+        "rule_of_thumb": rule,
+        "paired": paired,
+    }
+
+
+def plot(study: dict[str, Any], path: Path) -> None:
+    """F1 with 95% intervals against N (log scale), the baseline as horizontal lines."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    points = sorted(study["points"].values(), key=lambda p: p["n"])
+    fig, ax = plt.subplots(figsize=(7, 4.2), dpi=120)
+    for split, colour in (("valid", "tab:blue"), ("test", "tab:orange")):
+        n = [p["n"] for p in points]
+        f1 = np.array([p[split]["f1"] for p in points])
+        lo = np.array([p[split]["ci95"]["f1"][0] for p in points])
+        hi = np.array([p[split]["ci95"]["f1"][1] for p in points])
+        ax.errorbar(n, f1, yerr=[f1 - lo, hi - f1], marker="o", capsize=3, color=colour,
+                    label=f"adapter, {split}")  # fmt: skip
+        base = study["baseline"][split]
+        ax.axhline(base["f1"], color=colour, linestyle="--", linewidth=1,
+                   label=f"prompted baseline, {split} (F1 {base['f1']:.3f})")  # fmt: skip
+    ax.axvline(RULE_OF_THUMB, color="grey", linestyle=":", linewidth=1, label="500 examples")
+    ax.set_xscale("log")
+    ax.set(xlabel="training examples (N)", ylabel="F1 (95% CI)", title="learning curve")
+    ax.legend(fontsize=7, loc="lower right")
+    fig.tight_layout()
+    tmp = path.with_name(path.name + ".tmp")
+    fig.savefig(tmp, format="png")
+    plt.close(fig)
+    tmp.replace(path)
+
+
+def markdown(study: dict[str, Any]) -> str:
+    rows = sorted(study["points"].values(), key=lambda p: p["n"])
+    paired = study.get("finding", {}).get("paired", {})
+
+    def cell(s: dict[str, Any]) -> str:
+        lo, hi = s["ci95"]["f1"]
+        return f"{s['f1']:.3f} [{lo:.3f}, {hi:.3f}]"
+
+    def diff(n: int) -> str:
+        if str(n) not in paired:
+            return "- | -"
+        pair = paired[str(n)]
+        lo, hi = pair["f1_diff_ci95"]
+        return f"{pair['f1_diff']:+.3f} [{lo:+.3f}, {hi:+.3f}] | {pair['mcnemar']['p_value']:.2g}"
+
+    def auroc(s: dict[str, Any]) -> str:
+        return "n/a" if s.get("auroc") is None else f"{s['auroc']:.3f}"
+
+    lines = [
+        "# Learning curve",
+        "",
+        f"Recipe: {study['recipe']['model']}, {study['recipe']['iters']} steps x batch "
+        f"{study['recipe']['batch_size']}, seed {study['recipe']['seed']}; pool of "
+        f"{study['pool_size']} training examples. Every N gets the same steps, so the kept "
+        "checkpoint (best validation F1) has seen best step x batch examples: several passes "
+        "over a small N, part of a large one.",
+        "",
+        "| N | valid F1 [95% CI] | test F1 [95% CI] | test F1 - prompted [95% CI], paired "
+        "| McNemar p | test recall | test AUROC | best step | training s |",
+        "|---|---|---|---|---|---|---|---|---|",
+    ]
+    for p in rows:
+        lines.append(
+            f"| {p['n']} | {cell(p['valid'])} | {cell(p['test'])} | {diff(p['n'])} "
+            f"| {p['test']['recall']:.3f} | {auroc(p['test'])} | {p.get('best_step') or '-'} "
+            f"| {p['train_seconds'] or 0:.0f} |"
+        )
+    b = study["baseline"]
+    lines += [
+        f"| prompted ({b['name']}) | {cell(b['valid'])} | {cell(b['test'])} | - | - "
+        f"| {b['test']['recall']:.3f} | {auroc(b['test'])} | - | - |",
+        "",
+    ]
+    if "finding" in study:
+        f = study["finding"]
+        lines += [
+            f"On test, the first N above the prompted baseline's F1 ({f['baseline_f1']:.3f}) "
+            f"is {f['first_n_above'] or 'none'}; the first whose paired F1 difference has "
+            f"its 95% interval above 0 is {f['first_n_clearly_above'] or 'none'}; the first "
+            "that the bench's rule calls worth it (relative F1 gain interval above 10%) is "
+            f"{f.get('first_n_worth_it') or 'none'}. So {f['rule_of_thumb']}.",
+            "",
+            "![learning curve](learning_curve.png)",
+            "",
+        ]
+    return "\n".join(lines)

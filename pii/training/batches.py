@@ -1,0 +1,93 @@
+"""What the adapter trains on: the classifier's own prompt followed by the answer token,
+the loss on that one token, and mlx-lm's batching on a private seeded generator.
+
+Left out: the loop (pii.training.loop) and the prompt's wording (pii.classifiers.prompts).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import mlx.core as mx
+import mlx.nn as nn
+import numpy as np
+
+from pii.classifiers import prompts
+from pii.training.recipe import TrainConfig
+
+
+def label_token_ids(engine: Any) -> tuple[int, int]:
+    """The yes and no tokens the adapter learns to emit (the first scored variant of each)."""
+    return engine.encode(prompts.LABEL_VARIANTS[prompts.YES][0])[0], engine.encode(
+        prompts.LABEL_VARIANTS[prompts.NO][0]
+    )[0]
+
+
+def examples(
+    engine: Any, records: list[dict[str, Any]], cfg: TrainConfig
+) -> list[tuple[list[int], int]]:
+    """(tokens, answer offset) pairs: the classifier's prompt, then the label token."""
+    yes, no = label_token_ids(engine)
+    out = []
+    for r in records:
+        text, _ = engine.truncate(r["text"], cfg.max_tokens)
+        prompt = engine.encode(engine.render(prompts.messages(cfg.instruction, [], text), True))
+        out.append((prompt + [yes if r["has_pii"] else no], len(prompt)))
+    return out
+
+
+def answer_loss(model: nn.Module, batch: mx.array, lengths: mx.array) -> tuple[mx.array, mx.array]:
+    """Cross-entropy of the answer token, predicted from the last prompt position only."""
+    offsets = lengths[:, 0]
+    rows = mx.arange(batch.shape[0])
+    hidden = model.model(batch[:, :-1])[rows, offsets - 1]
+    if getattr(model.args, "tie_word_embeddings", True):
+        logits = model.model.embed_tokens.as_linear(hidden)
+    else:
+        logits = model.lm_head(hidden)
+    ce = nn.losses.cross_entropy(logits.astype(mx.float32), batch[rows, offsets])
+    return ce.mean(), mx.array(batch.shape[0])
+
+
+def private_batches(seed: int, skip: int = 0) -> Callable[..., Iterator[Any]]:
+    """mlx-lm's iterate_batches on a private NumPy random state, skipping `skip` batches.
+
+    mlx-lm shuffles with the global NumPy generator, which its own evaluation also draws
+    from; a private state makes the batch order depend on the seed alone, so a resumed
+    run sees exactly the batches an uninterrupted one would.
+    """
+    from mlx_lm.tuner.trainer import iterate_batches
+
+    def iterate(
+        dataset: Any,
+        batch_size: int,
+        max_seq_length: int,
+        loop: bool = False,
+        seed: Any = None,
+        comm_group: Any = None,
+    ) -> Iterator[Any]:
+        outer = np.random.get_state()
+        np.random.seed(seed_value)
+        mine = np.random.get_state()
+        np.random.set_state(outer)
+        gen = iterate_batches(dataset, batch_size, max_seq_length, loop=loop)
+        n = 0
+        while True:
+            outer = np.random.get_state()
+            np.random.set_state(mine)
+            try:
+                item = next(gen)
+            except StopIteration:
+                return
+            finally:
+                mine = np.random.get_state()
+                np.random.set_state(outer)
+            n += 1
+            if n > skip:
+                iterate.input_tokens += int(item[1][:, 1].sum().item())  # type: ignore[attr-defined]
+                yield item
+
+    seed_value = seed
+    iterate.input_tokens = 0  # type: ignore[attr-defined]  # real (unpadded) tokens yielded
+    return iterate

@@ -1,0 +1,64 @@
+"""A training run's resumable state: the step, history, best entry and counters (`RunState`),
+saved with the adapter weights and the optimizer state into `out/checkpoint/`.
+
+A save writes `checkpoint.tmp/` and renames it over `checkpoint/`, so a run killed while
+saving keeps the previous checkpoint. Left out: when to save (pii.training.loop).
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import mlx.core as mx
+import mlx.nn as nn
+
+from pii.errors import ConfigError
+from pii.training.recipe import TrainConfig
+
+
+@dataclass
+class RunState:
+    step: int = 0
+    history: list[dict[str, Any]] = field(default_factory=list)
+    best: dict[str, Any] = field(default_factory=dict)
+    evals_since_best: int = 0
+    train_seconds: float = 0.0
+    trained_tokens: int = 0  # loss tokens: one answer token per example
+    input_tokens: int = 0  # prompt + answer tokens the model ran on
+    peak_memory_gb: float = 0.0
+
+
+def save(out: Path, model: nn.Module, optimizer: Any, state: RunState, cfg: TrainConfig) -> None:
+    from mlx.utils import tree_flatten
+
+    tmp = out / "checkpoint.tmp"
+    shutil.rmtree(tmp, ignore_errors=True)
+    tmp.mkdir(parents=True)
+    mx.save_safetensors(
+        str(tmp / "adapters.safetensors"), dict(tree_flatten(model.trainable_parameters()))
+    )
+    mx.save_safetensors(str(tmp / "optimizer.safetensors"), dict(tree_flatten(optimizer.state)))
+    (tmp / "state.json").write_text(
+        json.dumps({"config": asdict(cfg), "state": asdict(state)}, indent=2)
+    )
+    final = out / "checkpoint"
+    shutil.rmtree(final, ignore_errors=True)
+    tmp.rename(final)
+
+
+def restore_optimizer(optimizer: Any, model: nn.Module, path: Path) -> None:
+    """Put saved optimizer state back into the structure the optimizer builds itself."""
+    from mlx.utils import tree_flatten, tree_map_with_path
+
+    optimizer.init(model.trainable_parameters())
+    saved = mx.load(str(path))
+    expected = {k for k, _ in tree_flatten(optimizer.state)}
+    if set(saved) != expected:
+        raise ConfigError(
+            f"{path}: optimizer state does not match the adapter's parameters; start over with --force"
+        )
+    optimizer.state = tree_map_with_path(lambda p, x: saved[p], optimizer.state)

@@ -1,0 +1,311 @@
+"""`pii train`: a LoRA adapter for PII classification, trained with mlx-lm's own tuner.
+
+mlx-lm provides the LoRA layers (`linear_to_lora_layers`), the optimizer schedule
+(`build_schedule`), the batching (`iterate_batches`) and the training loop (`train`); this
+module passes it three collaborators, as its API intends:
+- `loss`: cross-entropy on the answer token only (the yes/no token the classifier scores),
+  computed from the hidden state at the last prompt position;
+- `iterate_batches`: mlx-lm's, driven by a private seeded NumPy generator and able to skip
+  the batches a resumed run has already seen;
+- `training_callback`: every `steps_per_eval` steps, validation loss and validation F1/F2
+  (threshold chosen on valid), best-checkpoint keeping, early stopping, and a resumable
+  checkpoint (adapter, optimizer state, history).
+
+Left out: the prompt (pii.prompts: the same user turn, no exemplars) and scoring
+(pii.fewshot's label scorer runs the adapted model).
+"""
+
+from __future__ import annotations
+
+import json
+import random
+import shutil
+import time
+from collections.abc import Callable
+from dataclasses import asdict
+from pathlib import Path
+from typing import Any
+
+import mlx.core as mx
+import mlx.nn as nn
+import numpy as np
+from mlx.utils import tree_flatten
+from mlx_lm.tuner.callbacks import TrainingCallback
+
+from pii.engine import adapters
+from pii.errors import ConfigError, DataError
+from pii.hashing import sha256_file
+from pii.metrics import scores as metrics
+from pii.provenance import now, versions
+from pii.training import checkpoint
+from pii.training.batches import answer_loss, examples, private_batches
+from pii.training.checkpoint import RunState
+from pii.training.recipe import TrainConfig
+
+
+class StopTraining(Exception):
+    """Raised by the callback to end training early (patience exhausted)."""
+
+
+class ValidationCallback(TrainingCallback):
+    """mlx-lm's training callback: every `steps_per_eval` steps, validation loss and F1/F2
+    (threshold chosen on valid), best-checkpoint keeping, early stopping (StopTraining) and
+    a resumable checkpoint. Its collaborators are passed in, so a test can drive it."""
+
+    def __init__(
+        self,
+        *,
+        cfg: TrainConfig,
+        out: Path,
+        model: nn.Module,
+        optimizer: Any,
+        state: RunState,
+        start: int,
+        batches: Any,
+        val_loss: Callable[[], float],
+        val_scores: Callable[[], np.ndarray],
+        clear_cache: Callable[[], None],
+        y_valid: np.ndarray,
+        log: Callable[[str], None],
+    ) -> None:
+        self.cfg, self.out, self.model, self.optimizer = cfg, out, model, optimizer
+        self.state, self.start, self.batches = state, start, batches
+        self.val_loss, self.val_scores, self.clear_cache = val_loss, val_scores, clear_cache
+        self.y_valid, self.log = y_valid, log
+        self.last_tokens, self.last_input, self.t_last = 0, 0, time.perf_counter()
+
+    def on_train_loss_report(self, info: dict[str, Any]) -> None:
+        cfg, state, model = self.cfg, self.state, self.model
+        step = self.start + info["iteration"]
+        state.trained_tokens += int(info["trained_tokens"] - self.last_tokens)
+        self.last_tokens = info["trained_tokens"]
+        window_tokens = self.batches.input_tokens - self.last_input
+        state.input_tokens += window_tokens
+        self.last_input = self.batches.input_tokens
+        state.peak_memory_gb = max(state.peak_memory_gb, float(info["peak_memory"]))
+        if step % cfg.steps_per_eval and step != cfg.iters:
+            return
+        t0 = time.perf_counter()
+        state.train_seconds += t0 - self.t_last
+        model.eval()
+        val_loss = self.val_loss()
+        self.clear_cache()  # the prefix's keys and values change with the weights
+        p = self.val_scores()
+        thr, f_sel = metrics.best_threshold(self.y_valid, p, beta=cfg.select_beta)
+        m = metrics.summary(self.y_valid, p >= thr)
+        model.train()
+        entry = {
+            "step": step,
+            "train_loss": round(info["train_loss"], 5),
+            "val_loss": round(val_loss, 5),
+            "val_f1": round(m["f1"], 4),
+            "val_f2": round(m["f2"], 4),
+            "threshold": thr,
+            "input_tokens_per_s": round(window_tokens / max(t0 - self.t_last, 1e-9), 1),
+            "eval_seconds": round(time.perf_counter() - t0, 1),
+        }
+        state.history.append(entry)
+        improved = not state.best or f_sel > state.best["f_select"]
+        if improved:
+            state.best = entry | {"f_select": round(f_sel, 5)}
+            state.evals_since_best = 0
+            weights = dict(tree_flatten(model.trainable_parameters()))
+            mx.save_safetensors(str(self.out / ".adapters.tmp.safetensors"), weights)
+            (self.out / ".adapters.tmp.safetensors").replace(self.out / "adapters.safetensors")
+        else:
+            state.evals_since_best += 1
+        state.step = step
+        checkpoint.save(self.out, model, self.optimizer, state, cfg)
+        self.t_last = time.perf_counter()
+        self.log(
+            f"step {step:4d}  train loss {entry['train_loss']:.3f}  val loss {val_loss:.3f}  "
+            f"val F1 {m['f1']:.3f}  F2 {m['f2']:.3f}  {entry['input_tokens_per_s']:.0f} input tok/s"
+            + (
+                "  [best]"
+                if improved
+                else f"  ({state.evals_since_best}/{cfg.patience} without gain)"
+            )
+        )
+        if state.evals_since_best >= cfg.patience:
+            raise StopTraining
+
+
+def run(
+    cfg: TrainConfig,
+    out: Path,
+    train_path: Path,
+    valid_path: Path,
+    *,
+    resume: bool = False,
+    log: Callable[[str], None] = print,
+) -> dict[str, Any]:
+    """Train (or resume) an adapter into `out`; returns training.json's content."""
+    from mlx.utils import tree_flatten
+    from mlx_lm.tuner.trainer import TrainingArgs, evaluate
+    from mlx_lm.tuner.trainer import train as mlx_train
+    from mlx_lm.tuner.utils import build_schedule, linear_to_lora_layers
+
+    from pii.classifiers.fewshot import FewShotClassifier, FewShotConfig
+    from pii.engine.mlx_engine import load_engine
+    from pii.golden.schema import read_records
+
+    out = Path(out)
+    state = RunState()
+    if resume:
+        ckpt = out / "checkpoint" / "state.json"
+        if not ckpt.exists():
+            raise ConfigError(
+                f"{out}: nothing to resume (no checkpoint/state.json); start without --resume"
+            )
+        saved = json.loads(ckpt.read_text())
+        if saved["config"] != asdict(cfg):
+            diff = sorted(k for k in saved["config"] if saved["config"][k] != asdict(cfg).get(k))
+            raise ConfigError(
+                f"{out}: --resume needs the same config as the interrupted run; differs in {diff}"
+            )
+        state = RunState(**saved["state"])
+    elif (out / "training.json").exists() or (out / "checkpoint").exists():
+        raise ConfigError(
+            f"{out}: already holds an adapter or a checkpoint; use --resume to continue, or --force to start over"
+        )
+
+    train_records = read_records(train_path)
+    valid_records = read_records(valid_path)
+    if cfg.train_size is not None:
+        if cfg.train_size > len(train_records):
+            raise DataError(
+                f"--train-size {cfg.train_size} exceeds the {len(train_records)} records in {train_path}"
+            )
+        train_records = random.Random(cfg.seed).sample(train_records, cfg.train_size)
+    from pii.golden.sample import subset
+
+    score_records = subset(valid_records, cfg.val_limit, cfg.seed)
+
+    mx.random.seed(cfg.seed)
+    engine = load_engine(cfg.model, precision=cfg.precision)
+    model = engine.model
+    model.freeze()
+    lora = {"rank": cfg.rank, "scale": cfg.scale, "dropout": cfg.dropout}
+    linear_to_lora_layers(model, cfg.num_layers, lora)
+    n_trainable = sum(v.size for _, v in tree_flatten(model.trainable_parameters()))
+    train_set = examples(engine, train_records, cfg)
+    val_set = examples(engine, valid_records, cfg)
+    lr = cfg.learning_rate
+    if cfg.lr_schedule == "cosine":
+        lr = build_schedule(
+            {
+                "name": "cosine_decay",
+                "warmup": cfg.warmup,
+                "arguments": [cfg.learning_rate, cfg.iters, cfg.learning_rate * 0.1],
+            }
+        )
+    import mlx.optimizers as optim
+
+    optimizer = optim.Adam(learning_rate=lr)
+    if resume:
+        model.load_weights(str(out / "checkpoint" / "adapters.safetensors"), strict=False)
+        checkpoint.restore_optimizer(optimizer, model, out / "checkpoint" / "optimizer.safetensors")
+        log(f"resuming at step {state.step} of {cfg.iters}")
+
+    out.mkdir(parents=True, exist_ok=True)
+    adapters.write_config(
+        out,
+        num_layers=cfg.num_layers,
+        lora=lora,
+        model=cfg.model,
+        prompt={"instruction": cfg.instruction, "max_text_tokens": cfg.max_tokens},
+    )
+    scorer = FewShotClassifier(
+        engine,
+        FewShotConfig(
+            model=cfg.model, k=0, instruction=cfg.instruction, max_text_tokens=cfg.max_tokens
+        ),
+        batch_size=8,
+    )
+    y_valid = np.array([r["has_pii"] for r in score_records])
+    t_start = time.perf_counter()
+
+    batches = private_batches(cfg.seed, skip=state.step)
+    start = state.step
+    cb = ValidationCallback(
+        cfg=cfg,
+        out=out,
+        model=model,
+        optimizer=optimizer,
+        state=state,
+        start=start,
+        batches=batches,
+        val_loss=lambda: evaluate(
+            model,
+            val_set,
+            cfg.batch_size,
+            cfg.val_batches,
+            loss=answer_loss,
+            iterate_batches=private_batches(cfg.seed + 1),
+        ),
+        val_scores=lambda: scorer.predict_proba([r["text"] for r in score_records])[:, 1],
+        clear_cache=engine.clear_cache,
+        y_valid=y_valid,
+        log=log,
+    )
+    remaining = cfg.iters - state.step
+    stopped_early = False
+    if remaining > 0:
+        args = TrainingArgs(
+            batch_size=cfg.batch_size,
+            iters=remaining,
+            steps_per_report=cfg.steps_per_eval,
+            steps_per_eval=10**9,
+            steps_per_save=10**9,
+            max_seq_length=4096,
+            adapter_file=str(out / "checkpoint" / "last.safetensors"),
+            grad_checkpoint=cfg.grad_checkpoint,
+        )
+        (out / "checkpoint").mkdir(exist_ok=True)
+        model.train()
+        try:
+            mlx_train(
+                model,
+                optimizer,
+                train_set,
+                None,
+                args=args,
+                loss=answer_loss,
+                iterate_batches=batches,
+                training_callback=cb,
+            )
+        except StopTraining:
+            stopped_early = True
+            log(f"early stop: no validation gain in {cfg.patience} evaluations")
+    info = {
+        "base_model": cfg.model,
+        "base_model_sha256": adapters.model_hash(engine.model_dir),
+        "train_file": str(train_path),
+        "train_sha256": sha256_file(train_path),
+        "valid_file": str(valid_path),
+        "valid_sha256": sha256_file(valid_path),
+        "n_train_examples": len(train_set),
+        "n_valid_scored": len(score_records),
+        "trainable_parameters": n_trainable,
+        "config": asdict(cfg),
+        "threshold": state.best.get("threshold", 0.5),
+        "best": state.best,
+        "history": state.history,
+        "stopped_early": stopped_early,
+        "train_seconds": round(state.train_seconds, 1),
+        "wall_seconds_this_run": round(time.perf_counter() - t_start, 1),
+        "trained_tokens": state.trained_tokens,
+        "input_tokens": state.input_tokens,
+        "input_tokens_per_s": round(state.input_tokens / state.train_seconds, 1)
+        if state.train_seconds
+        else None,
+        "examples_per_s": round(state.step * cfg.batch_size / state.train_seconds, 3)
+        if state.train_seconds
+        else None,
+        "peak_memory_gb": round(state.peak_memory_gb, 3),
+        "versions": versions(("pii", "mlx", "mlx-lm")),
+        "date": now(),
+    }
+    adapters.write_training(out, info)
+    shutil.rmtree(out / "checkpoint", ignore_errors=True)
+    return info

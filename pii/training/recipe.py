@@ -1,0 +1,86 @@
+"""A training recipe: the `TrainConfig` dataclass, read from YAML or TOML and checked.
+
+A recipe file (adapters/recipes/*.yaml) sets any of the fields; CLI options override them.
+Every bad key or value is a ConfigError naming the file and the fix, raised before any
+model is loaded. Left out: running it (pii.training.loop).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, fields
+from pathlib import Path
+from typing import Any
+
+from pii.classifiers import prompts
+from pii.config_file import read_settings
+from pii.errors import ConfigError
+
+
+@dataclass
+class TrainConfig:
+    """A training recipe. Files (YAML or TOML) set these keys; CLI options override them."""
+
+    model: str = "smollm2-135m"
+    rank: int = 8
+    scale: float = 20.0
+    dropout: float = 0.0
+    num_layers: int = 8  # LoRA on the last N transformer blocks
+    learning_rate: float = 2e-4
+    lr_schedule: str = "cosine"  # cosine (with warmup) or constant
+    warmup: int = 10
+    iters: int = 200
+    batch_size: int = 8
+    max_tokens: int = 192  # text budget; the prompt adds ~40 tokens
+    seed: int = 13
+    train_size: int | None = None  # seeded subsample of the training pool (learning curves)
+    steps_per_eval: int = 25
+    val_limit: int | None = 160  # validation items scored for F1 at each evaluation
+    val_batches: int = 10  # validation-loss batches at each evaluation
+    patience: int = 4  # evaluations without improvement before stopping
+    select_beta: float = 1.0  # F-beta that picks the best checkpoint (2 = recall-weighted)
+    instruction: str = "short"
+    precision: str = "auto"
+    grad_checkpoint: bool = False
+    notes: str = ""  # free text: expected time and memory of the recipe
+
+    @classmethod
+    def from_file(cls, path: Path | None, overrides: dict[str, Any] | None = None) -> TrainConfig:
+        known = [f.name for f in fields(cls)]
+        data = read_settings(path, known) if path is not None else {}
+        data.update({k: v for k, v in (overrides or {}).items() if v is not None})
+        unknown = sorted(set(data) - set(known))
+        if unknown:
+            raise ConfigError(f"options: unknown key(s) {', '.join(unknown)}")
+        cfg = cls(**data)
+        cfg.validate(str(path or "options"))
+        return cfg
+
+    def validate(self, where: str) -> None:
+        positive = (
+            "rank",
+            "num_layers",
+            "iters",
+            "batch_size",
+            "max_tokens",
+            "steps_per_eval",
+            "patience",
+        )
+        for name in positive:
+            if not isinstance(getattr(self, name), int) or getattr(self, name) < 1:
+                raise ConfigError(
+                    f"{where}: {name}={getattr(self, name)!r}: use a positive integer"
+                )
+        if not 0.0 <= self.dropout < 1.0:
+            raise ConfigError(f"{where}: dropout={self.dropout}: use a value in [0, 1)")
+        if self.learning_rate <= 0:
+            raise ConfigError(f"{where}: learning_rate={self.learning_rate}: use a positive number")
+        if self.lr_schedule not in ("cosine", "constant"):
+            raise ConfigError(f"{where}: lr_schedule '{self.lr_schedule}': use cosine or constant")
+        if self.instruction not in prompts.INSTRUCTIONS:
+            raise ConfigError(
+                f"{where}: instruction '{self.instruction}': use one of {', '.join(prompts.INSTRUCTIONS)}"
+            )
+        if self.train_size is not None and self.train_size < self.batch_size:
+            raise ConfigError(
+                f"{where}: train_size={self.train_size} is below batch_size={self.batch_size}"
+            )
