@@ -64,3 +64,51 @@ def tiny_adapter(tiny_model, tmp_path_factory):
     )
     train.run(recipe, d / "adapter", tr, va, log=lambda s: None)
     return d / "adapter", tiny_model
+
+
+class FakeClassifier:
+    """A classifier that reads its P(PII) from a table (text -> probability): tests the bench,
+    its verdicts, gates and reports without any model. `has_scores=False` makes it a
+    decision-only one (its table then holds 0/1)."""
+
+    def __init__(self, name, table, threshold=0.5, has_scores=True):
+        self.name, self.table, self.threshold = name, dict(table), threshold
+        self.has_scores = has_scores
+        self.calls = 0
+
+    def predict_proba(self, texts, progress=None):
+        import numpy as np
+
+        from pii.classifiers.protocol import as_proba
+
+        self.calls += 1
+        p = np.array([self.table[t] for t in texts], dtype=float)
+        if progress:
+            progress(len(texts))
+        return as_proba(p)
+
+
+@pytest.fixture
+def fake_kinds(monkeypatch):
+    """Register fake `fewshot` and `adapter` kinds (no MLX) for CLI tests; returns a dict the
+    test fills with kind -> FakeClassifier before invoking the command."""
+    from pii.classifiers import registry
+
+    made: dict[str, FakeClassifier] = {}
+    for kind in ("fewshot", "adapter"):
+        monkeypatch.setitem(
+            registry.REGISTRY, kind, registry.Kind(kind, f"tests.conftest:_fake_{kind}")
+        )
+    monkeypatch.setattr("tests.conftest._FAKES", made)
+    return made
+
+
+_FAKES: dict[str, FakeClassifier] = {}
+
+
+def _fake_fewshot(model=None, config=None, adapter=None):
+    return _FAKES["fewshot"]
+
+
+def _fake_adapter(model=None, config=None, adapter=None):
+    return _FAKES["adapter"]

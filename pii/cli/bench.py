@@ -20,7 +20,6 @@ from pii.errors import ConfigError, DataError
 # Same rows on every machine (so `pii compare` lines up): presidio and apple-fm depend on
 # an optional extra or on macOS 26, so they are asked for by name, never added silently.
 DEFAULT_CLASSIFIERS = "fewshot,adapter,rules,tfidf"
-SCORE_METRICS = ("auroc", "ece", "brier")  # a gate on these skips decision-only classifiers
 
 
 def _gates(specs: list[str]) -> dict[str, float]:
@@ -119,7 +118,8 @@ def bench(
 
     Accuracy with 95% bootstrap intervals, slices, calibration, the paired test, latency and the compute floor, with the cheap baselines (rules, tfidf; presidio and apple-fm on request) in every table. Writes report.json, report.md, report.html and PNG plots to --out. Zero network: attempts are counted and reported.
     """
-    from pii.classifiers.registry import LLM_KINDS, check, load_classifier
+    from pii.classifiers import registry
+    from pii.classifiers.registry import check, load_classifier
     from pii.engine import blas, models
     from pii.golden.schema import read_records
     from pii.paths import project_path
@@ -143,7 +143,7 @@ def bench(
         err.print(
             f"note: the presidio extra is installed; add it: --classifiers {classifiers},presidio"
         )
-    llm = any(k in LLM_KINDS for k in kinds)
+    llm = any(registry.get(k).llm for k in kinds)
     gflops = blas.gemm_gflops() if llm else 0.0  # the floor is for LLMs only
 
     def loader(kind: str) -> Callable[[], Any]:
@@ -186,14 +186,7 @@ def bench(
             f"{len(records)} items, network attempts: {rep['network_attempts']}, peak memory "
             f"{rep['peak_memory_gb']} GB; report: {page}"
         )
-    sections = rep["classifiers"]
-    failed = [
-        f"{c['name']} {m}={c['scores'].get(m)} < {v}"
-        for c in sections
-        for m, v in gates.items()
-        if (c["has_scores"] or m not in SCORE_METRICS)
-        and (c["scores"].get(m) is None or c["scores"][m] < v)
-    ]
+    failed = lib.gate_failures(rep, gates)
     if failed:
         err.print("quality gate failed: " + "; ".join(failed))
         raise typer.Exit(EXIT_GATE)

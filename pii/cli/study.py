@@ -46,6 +46,7 @@ def learning_curve(
     from pii.classifiers.fewshot import load_fewshot
     from pii.jsonl import write_atomic
     from pii.paths import project_path
+    from pii.render.learning_curve import markdown, plot
     from pii.study import learning_curve as study
     from pii.training.recipe import TrainConfig
 
@@ -64,7 +65,7 @@ def learning_curve(
         all_from=project_path(all_from) if all_from else None,
         log=lambda s: err.print(s, highlight=False, markup=False),
     )
-    study.plot(result, output / "learning_curve.png")
-    text = study.markdown(result)
+    plot(result, output / "learning_curve.png")
+    text = markdown(result)
     write_atomic(output / "README.md", text + "\n")
     out.print(text, highlight=False, markup=False)

@@ -18,6 +18,7 @@ from pii.taxonomy import PII_TYPES
 
 N_BOOT = 1000
 GAIN_RULE = 0.10  # fine-tuning is worth it only above a 10% relative F1 gain
+RULE_OF_THUMB = 500  # "fine-tune once you have 500+ labelled examples"
 
 
 def _interval(draws: Sequence[float]) -> list[float]:

@@ -182,7 +182,7 @@ def markdown(report: dict[str, Any]) -> str:
     who = env["model"] or ", ".join(c["name"] for c in report["classifiers"])
     gemm = f"{env['gemm_gflops']} GFLOP/s" if env["gemm_gflops"] else NA
     lines = [
-        f"# pii bench: {who} on {Path(env['data']).name}",
+        f"# pii bench: {who} on {Path(env['data']).name if env.get('data') else 'records'}",
         "",
         f"{report['n']} items · {env['date']} · {env['processor']} ({env['cores']} cores, "
         f"{env['memory_gb']} GB) · {env['platform']} · GEMM {gemm} · "
@@ -336,7 +336,7 @@ def markdown(report: dict[str, Any]) -> str:
     lines += [
         "",
         f"Versions: {report['environment']['versions']}. Data sha256 "
-        f"{report['environment']['data_sha256'][:16]}...",
+        f"{(report['environment'].get('data_sha256') or 'n/a')[:16]}...",
         "",
     ]
     return "\n".join(lines)
@@ -351,6 +351,7 @@ def write_pages(report: dict[str, Any], images: dict[str, bytes], directory: Pat
     """report.md and report.html in `directory`; returns the HTML page's path."""
     from pii.jsonl import write_atomic
 
+    images = dict(sorted(images.items()))  # the same order as a re-render from the files
     text = markdown(report)
     write_atomic(directory / "report.md", text)
     write_atomic(directory / "report.html", html_page(report, text, images))

@@ -36,7 +36,7 @@ from pii.classifiers.protocol import Classifier, has_scores
 from pii.jsonl import write_atomic
 from pii.metrics import stats
 from pii.provenance import peak_memory_gb
-from pii.study.environment import size_mb
+from pii.study.environment import basic, size_mb
 
 FORMAT_VERSION = 1
 SWEEP_BATCHES = (1, 4, 8, 16, 32)
@@ -103,7 +103,7 @@ def run(
     data: dict[str, Any] = {
         "format_version": FORMAT_VERSION,
         "n": len(records),
-        "environment": environment or {},
+        "environment": environment or basic(),
         "classifiers": sections,
         "peak_memory_gb": peak_memory_gb(),
     }
@@ -143,6 +143,24 @@ def summary(report: Report) -> dict[str, Any]:
             for c in data["classifiers"]
         ]
     }
+
+
+SCORE_METRICS = ("auroc", "ece", "brier")  # a gate on these skips decision-only classifiers
+
+
+def gate_failures(data: dict[str, Any], gates: dict[str, float]) -> list[str]:
+    """Each classifier below a `--fail-under METRIC=VALUE` gate, as "name metric=x < v"."""
+
+    def shown(x: float | None) -> str:
+        return "n/a" if x is None else f"{x:.4f}"
+
+    return [
+        f"{c['name']} {m}={shown(c['scores'].get(m))} < {v}"
+        for c in data["classifiers"]
+        for m, v in gates.items()
+        if (c["has_scores"] or m not in SCORE_METRICS)
+        and (c["scores"].get(m) is None or c["scores"][m] < v)
+    ]
 
 
 def evaluate(

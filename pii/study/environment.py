@@ -35,6 +35,26 @@ def size_mb(path: Path | None) -> float:
     return sum(f.stat().st_size for f in Path(path).rglob("*") if f.is_file()) / 1e6
 
 
+def basic(data: Path | None = None) -> dict[str, Any]:
+    """The environment a bench run has without asking the engine: machine, versions, data."""
+    return {
+        "pii": __version__,
+        "date": now(),
+        **machine(),
+        "versions": versions(PACKAGES),
+        "blas": None,
+        "model": None,
+        "model_sha256": None,
+        "model_mb": 0.0,
+        "adapter": None,
+        "adapter_mb": None,
+        "data": str(data) if data is not None else None,
+        "data_sha256": sha256_file(data) if data is not None else None,
+        "seed": 0,
+        "gemm_gflops": 0.0,
+    }
+
+
 def environment(
     data: Path, model: str | None, gflops: float, model_dir: Path | None, adapter: Path | None
 ) -> dict[str, Any]:
@@ -49,19 +69,12 @@ def environment(
             "train_sha256": read_training(Path(adapter)).get("train_sha256"),
             "weights_sha256": sha256_file(Path(adapter) / "adapters.safetensors"),
         }
-    return {
-        "pii": __version__,
-        "date": now(),
-        **machine(),
-        "versions": versions(PACKAGES),
+    return basic(data) | {
         "blas": blas.loaded_blas(),
         "model": model,
         "model_sha256": model_hash(model_dir) if model_dir else None,
         "model_mb": round(size_mb(model_dir), 1),
         "adapter": adapter_info,
         "adapter_mb": round(size_mb(adapter), 2) if adapter_info else None,
-        "data": str(data),
-        "data_sha256": sha256_file(data),
-        "seed": 0,
         "gemm_gflops": round(gflops, 1),
     }
