@@ -4,10 +4,10 @@
 `format_version`, its `kind`, the decision threshold and where it came from (file names,
 SHA-256 of the data, validation metrics, seconds, date). `choose_threshold` picks the
 threshold that maximises F1 on the validation records, the same rule as the few-shot
-baseline's tuning (pii.metrics.best_threshold). Reading checks the version and the kind and
+baseline's tuning (pii.metrics.scores.best_threshold). Reading checks the version and the kind and
 names the fix.
 
-Left out: what a kind stores beyond that (pii.rules, pii.classifiers.tfidf, pii.classifiers.presidio).
+Left out: what a kind stores beyond that (pii.classifiers.rules, pii.classifiers.tfidf, pii.classifiers.presidio).
 """
 
 from __future__ import annotations

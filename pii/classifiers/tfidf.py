@@ -1,7 +1,7 @@
 """The `tfidf` baseline: character n-gram TF-IDF and logistic regression (scikit-learn).
 
 Trained on the training split; the decision threshold is chosen on the validation split
-(pii.artifact). Saved as plain JSON, never a pickle: the vectorizer's settings, its
+(pii.classifiers.artifact). Saved as plain JSON, never a pickle: the vectorizer's settings, its
 vocabulary in column order and its idf weights, and the regression's coefficients and
 intercept, beside the threshold, the data hashes and `format_version`. Loading rebuilds the
 same scikit-learn objects from those numbers (JSON writes a float's shortest exact repr, so
@@ -48,7 +48,7 @@ def _vectorizer(params: dict[str, Any], vocabulary: dict[str, int] | None = None
 
 
 class TfidfClassifier:
-    """A fitted vectorizer and regression as a classifier (pii.classifier protocol)."""
+    """A fitted vectorizer and regression as a classifier (the pii.classifiers.protocol protocol)."""
 
     def __init__(self, vectorizer: Any, regression: Any, threshold: float = 0.5) -> None:
         self.vectorizer_ = vectorizer

@@ -9,7 +9,7 @@ from __future__ import annotations
 import functools
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import Any
+from typing import Annotated, Any
 
 import typer
 from rich.console import Console
@@ -24,6 +24,10 @@ from rich.progress import (
 )
 
 from pii.errors import PiiError
+
+# The --model option every command that runs an LLM shares.
+DEFAULT_MODEL = "smollm2-135m"
+ModelOption = Annotated[str, typer.Option(help="Model spec, local MLX directory or hub id.")]
 
 EXIT_DATA = 1
 EXIT_GATE = 3

@@ -12,7 +12,7 @@ from typing import Annotated
 
 import typer
 
-from pii.cli.base import err, handle_errors, out, sub_app
+from pii.cli.base import DEFAULT_MODEL, ModelOption, err, handle_errors, out, sub_app
 from pii.errors import ConfigError
 
 app = sub_app(
@@ -33,9 +33,7 @@ def _ints(value: str) -> list[int]:
 @app.command()
 @handle_errors
 def tune(
-    model: Annotated[
-        str, typer.Option(help="Model spec, local MLX directory or hub id.")
-    ] = "smollm2-135m",
+    model: ModelOption = DEFAULT_MODEL,
     train: Annotated[Path, typer.Option(help="Exemplar pool (golden schema).")] = Path(
         "golden/train.jsonl"
     ),

@@ -14,7 +14,15 @@ from typing import Annotated, Any
 import typer
 from rich.table import Table
 
-from pii.cli.base import EXIT_GATE, err, handle_errors, out, progress_bar
+from pii.cli.base import (
+    DEFAULT_MODEL,
+    EXIT_GATE,
+    ModelOption,
+    err,
+    handle_errors,
+    out,
+    progress_bar,
+)
 from pii.errors import ConfigError, DataError
 
 # Same rows on every machine (so `pii compare` lines up): presidio and apple-fm depend on
@@ -71,9 +79,7 @@ def cold_start(kind: str, model: str, adapter: Path | None, config: Path | None)
 
 @handle_errors
 def bench(
-    model: Annotated[
-        str, typer.Option(help="Model spec, local MLX directory or hub id.")
-    ] = "smollm2-135m",
+    model: ModelOption = DEFAULT_MODEL,
     data: Annotated[Path, typer.Option(help="Golden-schema file to bench on.")] = Path(
         "golden/test.jsonl"
     ),

@@ -22,6 +22,17 @@ from pii.render.decision import cost_rows, training_line, write
 from pii.study.decide import KEYS, Decision, Supplied
 
 D = Supplied()  # the defaults, for the help texts
+
+
+def _number(help: str, **bounds: float) -> Any:
+    """A non-negative number option that defaults to None (unset: the config or default)."""
+    return Annotated[float | None, typer.Option(min=0, help=help, **bounds)]
+
+
+def _text(help: str) -> Any:
+    return Annotated[str | None, typer.Option(help=help)]
+
+
 COLOURS = {"yes": "green", "no": "red", "fine-tune": "green", "keep prompting": "cyan"}
 
 
@@ -67,72 +78,35 @@ def decide(
     config: Annotated[
         Path | None, typer.Option(help="TOML or YAML file with any of the numbers below.")
     ] = None,
-    calls_per_month: Annotated[
-        float | None,
-        typer.Option(min=0, help=f"Calls a month you expect (default {D.calls_per_month:,g})."),
-    ] = None,
-    price_per_hour: Annotated[
-        float | None,
-        typer.Option(
-            min=0,
-            help=f"Machine price per hour (serving and training) (default {D.price_per_hour:g}).",
-        ),
-    ] = None,
-    price_per_call: Annotated[
-        float | None,
-        typer.Option(
-            min=0,
-            help="Hosted price of one prompted call, instead of machine time; the adapter's "
-            "scales by its prompt tokens.",
-        ),
-    ] = None,
-    label_cost: Annotated[
-        float | None,
-        typer.Option(min=0, help=f"Cost of labelling one example (default {D.label_cost:g})."),
-    ] = None,
-    retrains_per_year: Annotated[
-        float | None,
-        typer.Option(
-            min=0,
-            help=f"Requirement changes a year, each a retraining (default {D.retrains_per_year:g}).",
-        ),
-    ] = None,
-    miss_cost: Annotated[
-        float | None,
-        typer.Option(min=0, help=f"Cost of one missed PII (default {D.miss_cost:g})."),
-    ] = None,
-    false_alarm_cost: Annotated[
-        float | None,
-        typer.Option(min=0, help=f"Cost of one false alarm (default {D.false_alarm_cost:g})."),
-    ] = None,
-    prevalence: Annotated[
-        float | None,
-        typer.Option(min=0, max=1, help="Share of texts with PII (default: the bench data's)."),
-    ] = None,
-    horizon_months: Annotated[
-        float | None,
-        typer.Option(
-            min=0, help=f"Months to spread the first training over (default {D.horizon_months:g})."
-        ),
-    ] = None,
-    basis: Annotated[
-        str | None,
-        typer.Option(
-            help=f"Call cost from p50 `latency` or batched `throughput` (default {D.basis})."
-        ),
-    ] = None,
-    min_f1: Annotated[
-        float | None, typer.Option(min=0, max=1, help="Your bar: prompting needs this F1.")
-    ] = None,
-    min_recall: Annotated[
-        float | None, typer.Option(min=0, max=1, help="Your bar: prompting needs this recall.")
-    ] = None,
-    max_fpr: Annotated[
-        float | None,
-        typer.Option(
-            min=0, max=1, help="Your bar: prompting may flag at most this share of non-PII."
-        ),
-    ] = None,
+    calls_per_month: _number(
+        help=f"Calls a month you expect (default {D.calls_per_month:,g})."
+    ) = None,
+    price_per_hour: _number(
+        help=f"Machine price per hour (serving and training) (default {D.price_per_hour:g})."
+    ) = None,
+    price_per_call: _number(
+        help="Hosted price of one prompted call, instead of machine time; the adapter's scales by its prompt tokens."
+    ) = None,
+    label_cost: _number(help=f"Cost of labelling one example (default {D.label_cost:g}).") = None,
+    retrains_per_year: _number(
+        help=f"Requirement changes a year, each a retraining (default {D.retrains_per_year:g})."
+    ) = None,
+    miss_cost: _number(help=f"Cost of one missed PII (default {D.miss_cost:g}).") = None,
+    false_alarm_cost: _number(
+        help=f"Cost of one false alarm (default {D.false_alarm_cost:g})."
+    ) = None,
+    prevalence: _number(max=1, help="Share of texts with PII (default: the bench data's).") = None,
+    horizon_months: _number(
+        help=f"Months to spread the first training over (default {D.horizon_months:g})."
+    ) = None,
+    basis: _text(
+        help=f"Call cost from p50 `latency` or batched `throughput` (default {D.basis})."
+    ) = None,
+    min_f1: _number(max=1, help="Your bar: prompting needs this F1.") = None,
+    min_recall: _number(max=1, help="Your bar: prompting needs this recall.") = None,
+    max_fpr: _number(
+        max=1, help="Your bar: prompting may flag at most this share of non-PII."
+    ) = None,
     output: Annotated[
         Path | None,
         typer.Option("--out", help="Write decision.md, decision.html and decision.json here."),
@@ -146,22 +120,8 @@ def decide(
     from pii.study.decide import decide as decide_lib
     from pii.study.evidence import load
 
-    options = dict(
-        calls_per_month=calls_per_month,
-        price_per_hour=price_per_hour,
-        price_per_call=price_per_call,
-        label_cost=label_cost,
-        retrains_per_year=retrains_per_year,
-        miss_cost=miss_cost,
-        false_alarm_cost=false_alarm_cost,
-        prevalence=prevalence,
-        horizon_months=horizon_months,
-        basis=basis,
-        min_f1=min_f1,
-        min_recall=min_recall,
-        max_fpr=max_fpr,
-    )
-    s = supplied(options, config)
+    given = locals()  # the options above are named as Supplied's fields
+    s = supplied({k: given[k] for k in KEYS}, config)
     paths = report or [Path("bench/results/smollm2-135m/report.json")]
     decisions = [decide_lib(load(p, training), s) for p in paths]
     payload = json.dumps({"decisions": [d.to_dict() for d in decisions]}, indent=2) + "\n"

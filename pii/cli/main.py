@@ -12,7 +12,7 @@ from rich.table import Table
 
 from pii import __version__, netguard
 from pii.cli import baseline, export, golden, study
-from pii.cli.base import err, handle_errors, out, progress_bar, sub_app
+from pii.cli.base import DEFAULT_MODEL, ModelOption, err, handle_errors, out, progress_bar, sub_app
 from pii.cli.bench import bench, compare, report
 from pii.cli.decide import decide
 from pii.cli.train import train
@@ -133,9 +133,7 @@ def classify(
             help="A .jsonl file (field `text`, optional `id`) or a .txt file, one text a line.",
         ),
     ] = None,
-    model: Annotated[
-        str, typer.Option(help="Model spec, local MLX directory or hub id.")
-    ] = "smollm2-135m",
+    model: ModelOption = DEFAULT_MODEL,
     classifier: Annotated[
         str,
         typer.Option(

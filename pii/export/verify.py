@@ -32,7 +32,7 @@ def pad(rows: list[list[int]]) -> dict[str, np.ndarray]:
 def verify(path: Path, reference: Any, texts: list[str], batch: int = 8) -> dict[str, Any]:
     """The saved package's P(PII) against the MLX classifier's on `texts`.
 
-    The package's program is run in numpy, op by op (pii.milcheck), on right-padded batches;
+    The package's program is run in numpy, op by op (pii.export.milcheck), on right-padded batches;
     on macOS CoreML itself (MLModel.predict) is checked too.
     """
     import platform

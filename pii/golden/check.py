@@ -144,29 +144,22 @@ def _texts(rows: list[_Row]) -> Iterator[tuple[_Row, str]]:
 def _cross_file(rows_by_file: dict[str, list[_Row]], problems: list[Problem]) -> None:
     first_id: dict[str, _Row] = {}
     first_text: dict[str, _Row] = {}
+
+    def seen_before(row: _Row, key: str, first: dict[str, _Row], what: str) -> None:
+        if key not in first:
+            first[key] = row
+            return
+        f = first[key]
+        message = what.format(where=f"{f.file}:{f.line}", id=f.id)
+        problems.append(Problem(row.file, row.line, row.id, message))
+
     for rows in rows_by_file.values():
         for row in rows:
             rid = row.obj.get("id")
             if isinstance(rid, str):
-                if rid in first_id:
-                    f = first_id[rid]
-                    problems.append(
-                        Problem(
-                            row.file, row.line, row.id, f"duplicate id (first at {f.file}:{f.line})"
-                        )
-                    )
-                else:
-                    first_id[rid] = row
+                seen_before(row, rid, first_id, "duplicate id (first at {where})")
         for row, text in _texts(rows):
-            if text in first_text:
-                f = first_text[text]
-                problems.append(
-                    Problem(
-                        row.file, row.line, row.id, f"same text as {f.file}:{f.line} (id={f.id})"
-                    )
-                )
-            else:
-                first_text[text] = row
+            seen_before(row, text, first_text, "same text as {where} (id={id})")
     # Template-disjoint splits: report each shared template once per file, at its first line.
     files_of: dict[str, dict[str, _Row]] = defaultdict(dict)
     for file, rows in rows_by_file.items():

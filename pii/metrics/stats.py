@@ -1,7 +1,7 @@
 """Statistics for the bench: bootstrap intervals, the paired comparison, calibration,
 slices and the verdict. NumPy, SciPy and scikit-learn only; no model, no I/O.
 
-Left out: running classifiers (pii.bench) and presenting results (pii.report).
+Left out: running classifiers (pii.study.bench) and presenting results (pii.render.report).
 """
 
 from __future__ import annotations

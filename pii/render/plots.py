@@ -5,7 +5,7 @@ classifier's per-text latencies. Classifiers without scores (pii.classifier.has_
 appear in the recall and latency plots only; with no scored classifier at all there is no
 curves.png or reliability.png.
 
-Left out: computing anything (pii.stats) and the Markdown/HTML pages (pii.report).
+Left out: computing anything (pii.metrics.stats) and the Markdown/HTML pages (pii.render.report).
 """
 
 from __future__ import annotations

@@ -5,7 +5,7 @@ computes a statistic. Record text never appears: errors are listed by id and sli
 number a classifier does not have (AUROC of a decision-only model, tokens or a compute
 floor of a regex) is shown as "n/a".
 
-Left out: the numbers themselves (pii.bench, pii.metrics.stats) and the PNG plots (pii.plots).
+Left out: the numbers themselves (pii.study.bench, pii.metrics.stats) and the PNG plots (pii.render.plots).
 """
 
 from __future__ import annotations

@@ -16,8 +16,8 @@ The cost model, in one place:
 - errors per call: miss rate x prevalence x cost of a miss + false-alarm rate x
   (1 - prevalence) x cost of a false alarm, at each classifier's benched threshold.
 
-Left out: reading the artifacts (pii.evidence); printing and argument parsing
-(pii.cli.decide); the measurements themselves (pii.bench, pii.metrics.stats). Nothing here reads or shows record text: reports carry ids only.
+Left out: reading the artifacts (pii.study.evidence); printing and argument parsing
+(pii.cli.decide); the measurements themselves (pii.study.bench, pii.metrics.stats). Nothing here reads or shows record text: reports carry ids only.
 """
 
 from __future__ import annotations

@@ -6,7 +6,7 @@ dictionaries already in memory. The false-alarm rate is over every negative of t
 data, recovered from precision, recall and accuracy, since the report only stores it for
 the hard negatives.
 
-Left out: the decision (pii.decide). Reports carry record ids, never texts; nothing here
+Left out: the decision (pii.study.decide). Reports carry record ids, never texts; nothing here
 reads a text.
 """
 

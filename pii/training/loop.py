@@ -11,8 +11,8 @@ module passes it three collaborators, as its API intends:
   (threshold chosen on valid), best-checkpoint keeping, early stopping, and a resumable
   checkpoint (adapter, optimizer state, history).
 
-Left out: the prompt (pii.prompts: the same user turn, no exemplars) and scoring
-(pii.fewshot's label scorer runs the adapted model).
+Left out: the prompt (pii.classifiers.prompts: the same user turn, no exemplars) and scoring
+(pii.classifiers.fewshot's label scorer runs the adapted model).
 """
 
 from __future__ import annotations
