@@ -1,7 +1,8 @@
 """The MLX engine: load a model (and adapter), score label tokens, generate greedily.
 
-This is the only module that runs models. Prompt text, data, metrics and reports live
-elsewhere and never import MLX.
+This is the only module that runs models (the training loop trains them, the export fuses
+them). Prompt text, data, metrics and reports live elsewhere and never import MLX; a test
+(tests/test_architecture.py) holds that rule.
 
 Label scoring reads the final hidden state at each text's last prompt token and projects
 it onto the label tokens' rows only: no full-vocabulary logits, no logits at every position.

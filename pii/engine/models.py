@@ -6,8 +6,7 @@ on first use its sha256 is verified and it is converted once into the cache. Hub
 are read from the local hub cache only: `pii models pull` is the one command that
 downloads, everything else runs with the network guard on.
 
-Left out: loading the weights (pii.engine does that, and is the only module importing MLX
-for inference).
+Left out: loading the weights (pii.engine.mlx_engine).
 """
 
 from __future__ import annotations

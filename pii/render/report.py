@@ -177,7 +177,8 @@ def _cache_and_batch(classifiers: list[dict[str, Any]]) -> list[str]:
     return lines
 
 
-def markdown(report: dict[str, Any]) -> str:
+def _title(report: dict[str, Any]) -> list[str]:
+    """Title line and the run's one-line context."""
     env = report["environment"]
     who = env["model"] or ", ".join(c["name"] for c in report["classifiers"])
     gemm = f"{env['gemm_gflops']} GFLOP/s" if env["gemm_gflops"] else NA
@@ -189,6 +190,12 @@ def markdown(report: dict[str, Any]) -> str:
         f"network attempts: **{report['network_attempts']}**",
         "",
     ]
+    return lines
+
+
+def _verdict(report: dict[str, Any]) -> list[str]:
+    """The verdict, its rule, the caveats and the novel-slice finding."""
+    lines: list[str] = []
     if report.get("verdict"):
         v = report["verdict"]
         lines += [
@@ -217,6 +224,12 @@ def markdown(report: dict[str, Any]) -> str:
                 ),
                 "",
             ]
+    return lines
+
+
+def _headline(report: dict[str, Any]) -> list[str]:
+    """The headline table with intervals."""
+    lines: list[str] = []
     lines += [
         "## Headline",
         "",
@@ -226,6 +239,12 @@ def markdown(report: dict[str, Any]) -> str:
         "split, never from the benched data.",
         "",
     ]
+    return lines
+
+
+def _paired(report: dict[str, Any]) -> list[str]:
+    """The paired comparison of the two arms on the same items."""
+    lines: list[str] = []
     if report.get("paired"):
         p = report["paired"]
         lines += [
@@ -237,6 +256,12 @@ def markdown(report: dict[str, Any]) -> str:
             f"- recall difference {p['recall_diff']:+.3f} (95% CI {p['recall_diff_ci95'][0]:+.3f} to {p['recall_diff_ci95'][1]:+.3f})",
             "",
         ]
+    return lines
+
+
+def _latency(report: dict[str, Any]) -> list[str]:
+    """Latency against the compute floor, throughput and size."""
+    lines: list[str] = []
     lines += [
         "## Latency and cost",
         "",
@@ -271,7 +296,12 @@ def markdown(report: dict[str, Any]) -> str:
         + (NA_NOTE if any("floor_s" not in c["latency"] for c in report["classifiers"]) else ""),
         "",
     ]
-    lines += _cache_and_batch(report["classifiers"])
+    return lines
+
+
+def _slices(report: dict[str, Any]) -> list[str]:
+    """Per-slice tables: types, formats, languages, difficulty, negative kinds."""
+    lines: list[str] = []
     lines += ["## Slices", ""]
     for key, title in (
         ("type", "recall per PII type"),
@@ -324,6 +354,12 @@ def markdown(report: dict[str, Any]) -> str:
         ),
         "",
     ]
+    return lines
+
+
+def _errors(report: dict[str, Any]) -> list[str]:
+    """Errors by id (never text), and versions."""
+    lines: list[str] = []
     lines += ["## Errors (by record id; texts with `--show-text`)", ""]
     for c in report["classifiers"]:
         ids = ", ".join(
@@ -339,6 +375,17 @@ def markdown(report: dict[str, Any]) -> str:
         f"{(report['environment'].get('data_sha256') or 'n/a')[:16]}...",
         "",
     ]
+    return lines
+
+
+def markdown(report: dict[str, Any]) -> str:
+    """report.md: verdict first, then headline, paired test, latency, slices, errors."""
+    lines = _title(report)
+    for section in (_verdict, _headline, _paired, _latency):
+        lines += section(report)
+    lines += _cache_and_batch(report["classifiers"])
+    for section in (_slices, _errors):
+        lines += section(report)
     return "\n".join(lines)
 
 
