@@ -189,3 +189,43 @@ def novel_finding(
         "f1_diff_ci95": pair["f1_diff_ci95"],
         "mcnemar_p": pair["mcnemar"]["p_value"],
     }
+
+
+def transfer(
+    test: tuple[np.ndarray, np.ndarray, np.ndarray],
+    ood: tuple[np.ndarray, np.ndarray, np.ndarray],
+    seed: int = 0,
+) -> dict[str, Any]:
+    """Does `other`'s F1 gain over `base` on the test set hold on the OOD set? Each argument
+    is (labels, base decisions, other decisions); the difference of the two F1 differences
+    gets a 95% interval from resampling both sets independently."""
+
+    def gain(y: np.ndarray, base: np.ndarray, other: np.ndarray) -> float:
+        return metrics.summary(y, other)["f1"] - metrics.summary(y, base)["f1"]
+
+    rng = np.random.default_rng(seed)
+    draws = []
+    for _ in range(N_BOOT):
+        i = rng.integers(0, len(test[0]), len(test[0]))
+        j = rng.integers(0, len(ood[0]), len(ood[0]))
+        draws.append(gain(*(a[j] for a in ood)) - gain(*(a[i] for a in test)))
+    d_test, d_ood = gain(*test), gain(*ood)
+    lo, hi = _interval(draws)
+    if lo > 0:
+        how = "grows on the OOD set"
+    elif hi < 0:
+        how = "reverses on the OOD set" if d_ood < 0 <= d_test else "shrinks on the OOD set"
+    else:
+        how = "holds on the OOD set (no clear change)"
+    return {
+        "test_f1_diff": d_test,
+        "ood_f1_diff": d_ood,
+        "diff_of_diffs": d_ood - d_test,
+        "diff_of_diffs_ci95": [lo, hi],
+        "n_test": len(test[0]),
+        "n_ood": len(ood[0]),
+        "finding": (
+            f"the adapter's F1 difference from the baseline, {d_test:+.3f} on test, {how}: "
+            f"{d_ood:+.3f} (change {d_ood - d_test:+.3f}, 95% CI {lo:+.3f} to {hi:+.3f})"
+        ),
+    }
