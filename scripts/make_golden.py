@@ -1,5 +1,5 @@
-"""Build golden/{train,valid,test}.jsonl from the templates and hand-written items, seeded and
-byte for byte reproducible.
+"""Build golden/{train,valid,test,ood}.jsonl from the templates and hand-written items, seeded
+and byte for byte reproducible.
 
     python scripts/make_golden.py [--seed 13] [--out golden/]
 
@@ -9,6 +9,12 @@ so each split hits its size and coverage targets; render each record from its ow
 SHA-256 of seed, template id and render index, never Python's hash()), obfuscating a seeded
 share of positives; drop repeated texts; check coverage and fail naming what is short; write
 the splits in a seeded order with ids in output order.
+
+Pool templates (files `golden/src/templates/pool_*.jsonl`, the wider training pool) go to train
+and valid only: test keeps exactly the templates and renders it had before they were added, so
+an adapter trained on the earlier pool is still scored on texts it never saw. The
+out-of-distribution set (golden/src/ood/*.jsonl, written by hand independently of every
+template and of the generator) becomes golden/ood.jsonl; no template or pool record is in it.
 
 Left out: label review. Labels come from slot types (templates) or from the writer (hand
 items); `pii golden check` then checks the result, including leakage between splits.
@@ -56,8 +62,10 @@ ROOT = Path(__file__).resolve().parent.parent
 SPLITS = ("train", "valid", "test")
 SHARES = {"train": 0.62, "valid": 0.14, "test": 0.24}
 HELD_OUT_SHARES = {"valid": 0.37, "test": 0.63}
-DEFAULT_SIZES = {"train": 3500, "valid": 360, "test": 950}
-MIN_SIZES = {"train": 3200, "valid": 300, "test": 800}  # at the default sizes; scaled with them
+DEFAULT_SIZES = {"train": 6000, "valid": 600, "test": 950}
+MIN_SIZES = {"train": 5500, "valid": 500, "test": 800}  # at the default sizes; scaled with them
+POOL_PREFIX = "pool_"  # template files of the wider pool: train and valid only
+POOL_SHARES = {"train": 0.8, "valid": 0.2}
 # Share of positives to obfuscate; only templates with a spellable slot can be, so the
 # per-render probability is this share scaled up by the split's eligible fraction.
 OBFUSCATED_SHARE = {"train": 0.10, "valid": 0.10, "test": 0.15}
@@ -106,6 +114,7 @@ class Template:
     text: str
     slots: tuple[str, ...]  # unique, in order of first appearance
     where: str
+    pool_only: bool = False  # from a pool_*.jsonl file: never in test
 
     @property
     def types(self) -> list[str]:
@@ -170,7 +179,10 @@ def load_templates(directory: Path) -> list[Template]:
                 print(
                     f"warning: {where}: template_id {tid} is not {lang}-{fmt}-NNN", file=sys.stderr
                 )
-            templates.append(Template(tid, fmt, lang, obj["difficulty"], text, slots, where))
+            pool = path.name.startswith(POOL_PREFIX)
+            templates.append(
+                Template(tid, fmt, lang, obj["difficulty"], text, slots, where, pool_only=pool)
+            )
     if problems:
         raise DataError("\n".join(problems))
     return sorted(templates, key=lambda t: t.tid)
@@ -179,9 +191,11 @@ def load_templates(directory: Path) -> list[Template]:
 HAND_KEYS = {"split", "note", "text", "has_pii", "pii_types", "tags", "template_id"}
 
 
-def load_hand(directory: Path) -> dict[str, list[dict[str, Any]]]:
-    """Hand-written records by split (valid, test), validated, with tags.novel assigned."""
-    out: dict[str, list[dict[str, Any]]] = {"valid": [], "test": []}
+def load_hand(
+    directory: Path, splits: tuple[str, ...] = ("valid", "test")
+) -> dict[str, list[dict[str, Any]]]:
+    """Hand-written records by split, validated, with tags.novel assigned."""
+    out: dict[str, list[dict[str, Any]]] = {s: [] for s in splits}
     if not directory.exists():
         return out
     seen: dict[str, str] = {}
@@ -190,7 +204,7 @@ def load_hand(directory: Path) -> dict[str, list[dict[str, Any]]]:
             where = f"{path}:{lineno}"
             split, extra = obj.get("split"), sorted(set(obj) - HAND_KEYS)
             if split not in out:
-                raise DataError(f"{where}: field 'split' must be 'test' or 'valid'")
+                raise DataError(f"{where}: field 'split' must be one of {', '.join(out)}")
             if extra:
                 raise DataError(f"{where}: unknown field(s) {', '.join(extra)}; see FORMAT.md")
             tags = obj.get("tags") if isinstance(obj.get("tags"), dict) else {}
@@ -237,10 +251,22 @@ def _deal(templates: list[Template], shares: dict[str, float], out: dict[str, st
 
 
 def assign_splits(templates: list[Template], seed: int) -> dict[str, str]:
-    """template_id -> split, template-disjoint and stratified by (language, format)."""
+    """template_id -> split, template-disjoint and stratified by (language, format). The
+    first templates are dealt exactly as before the pool existed; pool templates are dealt
+    to train and valid alone."""
     key = lambda t: (t.language, t.fmt, stable_int(seed, "split", t.tid))  # noqa: E731
-    held = sorted((t for t in templates if _held_out(t)), key=key)
-    rest = sorted((t for t in templates if not _held_out(t)), key=key)
+    out = _assign_first(sorted((t for t in templates if not t.pool_only), key=key))
+    pool = sorted((t for t in templates if t.pool_only), key=key)
+    if any(_held_out(t) for t in pool):
+        bad = next(t for t in pool if _held_out(t))
+        raise DataError(f"{bad.where}: pool template {bad.tid} uses a held-out type or format")
+    _deal(pool, POOL_SHARES, out)
+    return out
+
+
+def _assign_first(templates: list[Template]) -> dict[str, str]:
+    held = [t for t in templates if _held_out(t)]
+    rest = [t for t in templates if not _held_out(t)]
     out: dict[str, str] = {}
     _deal(rest, SHARES, out)
     _deal(held, HELD_OUT_SHARES, out)
@@ -498,13 +524,26 @@ class Build:
     report: list[str]
 
 
-def build(templates_dir: Path, hand_dir: Path, seed: int, sizes: dict[str, int]) -> Build:
+def build(
+    templates_dir: Path,
+    hand_dir: Path,
+    seed: int,
+    sizes: dict[str, int],
+    ood_dir: Path | None = None,
+) -> Build:
     """Everything but writing: load, assign, plan, render, top up, order, check coverage."""
     templates = load_templates(templates_dir)
     hand = load_hand(hand_dir)
+    ood = load_hand(ood_dir, ("ood",))["ood"] if ood_dir is not None else []
     assignment = assign_splits(templates, seed)
     renderer = Renderer(seed)
     seen = {r["text"] for recs in hand.values() for r in recs}
+    for r in ood:
+        if r["text"] in seen:
+            raise DataError(
+                f"an OOD record repeats a hand-written test/valid text ({r['tags']['format']})"
+            )
+        seen.add(r["text"])
     result, problems, report = {}, [], []
     for split in ("test", "valid", "train"):  # evaluation splits get first pick of texts
         members = [t for t in templates if assignment[t.tid] == split]
@@ -546,7 +585,11 @@ def build(templates_dir: Path, hand_dir: Path, seed: int, sizes: dict[str, int])
             else:
                 report.append(f"  note: {message}")
         result[split] = records
-    return Build({s: result[s] for s in SPLITS}, assignment, problems, report)
+    splits = {s: result[s] for s in SPLITS}
+    if ood:
+        splits["ood"] = finalize("ood", ood, seed)
+        report.append(summary("ood", coverage(splits["ood"]), 0))
+    return Build(splits, assignment, problems, report)
 
 
 def finalize(split: str, records: list[dict[str, Any]], seed: int) -> list[dict[str, Any]]:
@@ -570,6 +613,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", type=Path, default=ROOT / "golden", help="output directory")
     parser.add_argument("--templates", type=Path, default=ROOT / "golden/src/templates")
     parser.add_argument("--hand", type=Path, default=ROOT / "golden/src/hand")
+    parser.add_argument("--ood", type=Path, default=ROOT / "golden/src/ood")
     for split in SPLITS:
         parser.add_argument(
             f"--{split}-size",
@@ -586,7 +630,8 @@ def main(argv: list[str] | None = None) -> int:
     start = time.perf_counter()
     sizes = {s: getattr(args, f"{s}_size") for s in SPLITS}
     try:
-        result = build(args.templates, args.hand, args.seed, sizes)
+        ood = args.ood if args.ood.exists() else None
+        result = build(args.templates, args.hand, args.seed, sizes, ood)
         print("\n".join(result.report))
         if result.problems and not args.no_assert:
             raise DataError(

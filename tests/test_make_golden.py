@@ -77,6 +77,7 @@ def write_sources(root, templates=TEMPLATES, hand=HAND):
 def build(tmp_path, name="out", *extra):
     out = tmp_path / name
     args = ["--templates", str(tmp_path / "src/templates"), "--hand", str(tmp_path / "src/hand")]
+    args += ["--ood", str(tmp_path / "src/ood")]  # absent unless a test writes it
     code = make_golden.main([*args, "--out", str(out), *SIZES, *extra])
     return code, out
 
@@ -237,3 +238,45 @@ def test_bad_hand_item_is_named(tmp_path, capsys):
     code, _ = build(tmp_path, "out", "--no-assert")
     assert code == 1
     assert "hand.jsonl:2: unknown type 'NOPE'" in capsys.readouterr().err
+
+
+POOL = [
+    ("en-prose-001", "prose", "Dear diary, [[person]] moved in next door at [[address]]."),
+    ("en-prose-002", "prose", "The council met in [[city]] and approved the new cycle lane."),
+    ("de-minutes-001", "minutes", "Protokoll: [[first_name]] stellt den Haushalt vor."),
+    ("en-clinical-001", "clinical", "Pt [[person]], MRN [[mrn]]: [[diagnosis]]."),
+]
+OOD = [
+    {"split": "ood", "text": "Letter from Jo Marsh, 12 Elm Road, to the editor.", "has_pii": True,
+     "pii_types": ["PERSON_NAME", "STREET_ADDRESS"], "template_id": "hand",
+     "tags": {**TAGS, "format": "prose", "hard_negative": False, "negative_kind": None}},
+    {"split": "ood", "text": "The minister opened the bridge on Friday.", "has_pii": False,
+     "pii_types": [], "template_id": "hand",
+     "tags": {**TAGS, "format": "prose", "hard_negative": False, "negative_kind": None}},
+]  # fmt: skip
+
+
+def test_pool_templates_feed_train_and_valid_only_and_test_is_unchanged(tmp_path, built):
+    _, out, splits = built
+    write_sources(tmp_path / "src")
+    lines = [
+        {"template_id": tid, "format": fmt, "language": tid[:2], "difficulty": "easy", "text": t}
+        for tid, fmt, t in POOL
+    ]
+    pool = tmp_path / "src/templates/pool_fixture.jsonl"
+    pool.write_text("".join(json.dumps(x, ensure_ascii=False) + "\n" for x in lines))
+    ood = tmp_path / "src/ood"
+    ood.mkdir()
+    (ood / "ood.jsonl").write_text("".join(json.dumps(x) + "\n" for x in OOD))
+    code, wide = build(tmp_path, "wide", "--no-assert")
+    assert code == 0
+    assert (wide / "test.jsonl").read_bytes() == (out / "test.jsonl").read_bytes()
+    pool_ids = {tid for tid, _, _ in POOL}
+    used = {r["template_id"] for s in ("train", "valid") for r in read_records(wide / f"{s}.jsonl")}
+    assert used & pool_ids and not pool_ids & {r["template_id"] for r in splits["test"]}
+    got = read_records(wide / "ood.jsonl")
+    assert [r["id"] for r in got] == ["ood-000001", "ood-000002"]
+    assert {r["text"] for r in got} == {x["text"] for x in OOD}
+    # a held-out type in a pool template is refused: the pool feeds train
+    pool.write_text(json.dumps({**lines[0], "text": "IMEI [[imei]]"}) + "\n")
+    assert build(tmp_path, "bad", "--no-assert")[0] == 1

@@ -72,14 +72,14 @@ def write(path: str | Path, data: dict[str, Any]) -> int:
     return len(body.encode("utf-8"))
 
 
-def refuse_test_split(valid: Path) -> None:
-    """Thresholds are chosen on the validation split; a file named like the test split is
-    refused so the reported numbers stay unbiased."""
-    if valid.name.startswith("test"):
-        raise ConfigError(
-            f"{valid}: looks like the test split; thresholds are chosen on the validation "
-            "split (golden/valid.jsonl), never on test"
-        )
+def refuse_test_split(valid: Path, train: Path | None = None) -> None:
+    """Thresholds are chosen on the validation split: the test split and the OOD set are
+    refused (by name, and the OOD set by content) so the reported numbers stay unbiased."""
+    from pii.golden.held_out import refuse
+
+    for path in (valid, train):
+        if path is not None:
+            refuse(path, "fitting a baseline (thresholds are chosen on validation)")
 
 
 def choose_threshold(

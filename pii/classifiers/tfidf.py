@@ -117,7 +117,7 @@ def fit(train_file: Path, valid: Path, out: Path, progress: Any = None) -> dict[
     from pii.classifiers import artifact as art
     from pii.golden.schema import read_records
 
-    art.refuse_test_split(valid)
+    art.refuse_test_split(valid, train_file)
     records = read_records(train_file)
     advance = progress(f"fitting on {len(records)} training texts", 1) if progress else None
     t0 = time.perf_counter()

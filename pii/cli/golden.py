@@ -59,12 +59,13 @@ def check(
     """Report every problem as FILE:LINE: id=ID: message (never the text); exit 1 if any.
 
     Checks the schema of each record, duplicate ids and texts, template_ids shared between
-    files, held-out types/format in train files, and leakage: valid/test items that are
+    files, held-out types/format in train files, and leakage: valid/test/ood items that are
     near-duplicates of training items.
     """
     from pii.golden.check import DEFAULT_FILES, DEFAULT_TRAIN, check_files, is_train_file
 
-    paths = files or [Path(f) for f in DEFAULT_FILES]
+    # the OOD set is checked when the project has one (a user's own golden set may not)
+    paths = files or [Path(f) for f in DEFAULT_FILES if Path(f).exists() or "ood" not in f]
     if train is None and not any(is_train_file(p) for p in paths) and Path(DEFAULT_TRAIN).exists():
         train = Path(DEFAULT_TRAIN)
     result = check_files(paths, train=train, threshold=threshold)

@@ -19,6 +19,10 @@ this one" messages), not copies; 0.5 sits in the gap. It misses a one-word edit 
 short text (about ten words score 0.45), and masking capitals over-matches German (nouns are
 capitalised) and under-matches renders whose values are lowercase words (diagnoses,
 products): a flag is a lead to inspect, not proof, and a clean result is not a guarantee.
+A text whose skeleton keeps fewer than MIN_WORDS unmasked words (a CSV table of capitalised
+headers and numbers normalises to nothing but masks) is not compared: six hand-written OOD
+tables matched a training timetable that way. scripts/leakage.py compares raw character
+8-grams and covers them.
 An inverted index from shingle to training texts keeps the comparison under a second for
 1,300 x 3,500 texts.
 
@@ -40,10 +44,16 @@ from pii.golden.schema import HAND_TEMPLATE_ID, IMPORT_TEMPLATE_ID, record_id, v
 from pii.jsonl import iter_jsonl
 from pii.taxonomy import HELD_OUT_FORMATS, HELD_OUT_TYPES
 
-DEFAULT_FILES = ("golden/train.jsonl", "golden/valid.jsonl", "golden/test.jsonl")
+DEFAULT_FILES = (
+    "golden/train.jsonl",
+    "golden/valid.jsonl",
+    "golden/test.jsonl",
+    "golden/ood.jsonl",
+)
 DEFAULT_TRAIN = "golden/train.jsonl"
 SHINGLE = 3
 THRESHOLD = 0.5
+MIN_WORDS = 3  # a skeleton with fewer unmasked words says nothing about where a text came from
 
 _MASKS = (
     ("<email>", re.compile(r"[\w.+%-]+@[\w-]+(?:\.[\w-]+)+")),
@@ -219,6 +229,8 @@ def find_leaks(
     leaks = []
     for row, text in _texts(evaluation):
         tokens = normalise(text)
+        if sum(not t.startswith("<") for t in tokens) < MIN_WORDS:
+            continue  # only masks left (a table of names and numbers): no skeleton to compare
         if tuple(tokens) in exact:
             leaks.append((row, exact[tuple(tokens)], 1.0))
             continue

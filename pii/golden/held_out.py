@@ -14,7 +14,7 @@ from __future__ import annotations
 from functools import cache
 from pathlib import Path
 
-from pii.errors import DataError
+from pii.errors import ConfigError
 from pii.hashing import sha256_bytes
 from pii.jsonl import iter_jsonl
 from pii.paths import project_path
@@ -45,14 +45,15 @@ def refuse(path: str | Path, purpose: str, *, ood: Path | None = None) -> None:
     path = Path(path)
     name = path.name.lower()
     if name.startswith("ood"):
-        raise DataError(
+        raise ConfigError(
             f"{path}: the out-of-distribution set is for evaluation only; {purpose} never "
             "reads it (use golden/train.jsonl and golden/valid.jsonl)"
         )
     if name.startswith("test"):
-        raise DataError(
-            f"{path}: looks like the test split; {purpose} reads train and validation "
-            "data only (golden/train.jsonl, golden/valid.jsonl), never test"
+        raise ConfigError(
+            f"{path}: looks like the test split; {purpose} reads train and validation data "
+            "only (golden/train.jsonl, golden/valid.jsonl): choices are made on validation, "
+            "never on test"
         )
     hashes = ood_hashes(ood)
     if not hashes or not path.is_file():
@@ -61,7 +62,7 @@ def refuse(path: str | Path, purpose: str, *, ood: Path | None = None) -> None:
         text = obj.get("text") if isinstance(obj, dict) else None
         if isinstance(text, str) and sha256_bytes(text.encode()) in hashes:
             rid = obj.get("id") if isinstance(obj.get("id"), str) else "?"
-            raise DataError(
+            raise ConfigError(
                 f"{path}:{lineno}: id={rid}: this text is in the out-of-distribution set "
                 f"({OOD_FILE}); {purpose} never reads it: remove it from this file"
             )

@@ -34,6 +34,7 @@ from mlx_lm.tuner.callbacks import TrainingCallback
 
 from pii.engine import adapters
 from pii.errors import ConfigError, DataError
+from pii.golden import held_out
 from pii.hashing import sha256_file
 from pii.metrics import scores as metrics
 from pii.provenance import now, versions
@@ -169,6 +170,8 @@ def run(
             f"{out}: already holds an adapter or a checkpoint; use --resume to continue, or --force to start over"
         )
 
+    for path in (train_path, valid_path):
+        held_out.refuse(path, "training")
     train_records = read_records(train_path)
     valid_records = read_records(valid_path)
     if cfg.train_size is not None:

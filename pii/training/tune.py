@@ -156,8 +156,11 @@ def tune_files(
 ) -> FewShotConfig:
     """`tune` on files; records their hashes and writes the config to `out`."""
     from pii.engine.mlx_engine import load_engine
+    from pii.golden.held_out import refuse
     from pii.golden.schema import read_records
 
+    for path in (train, valid):
+        refuse(path, "tuning the few-shot baseline")
     valid_records = subset(read_records(valid), limit, kwargs.get("seed", 13))
     pool = pool_from_records(read_records(train))
     t0 = time.perf_counter()
