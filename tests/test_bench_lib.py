@@ -135,3 +135,58 @@ def test_cli_bench_on_fake_arms_gate_exit_code(records, tmp_path, fake_kinds, mo
     assert result.exit_code == 0, result.output
     result = CliRunner().invoke(app, [*args, "--classifiers", "fewshot,nope"])
     assert result.exit_code == 1 and "unknown classifier 'nope'" in result.output
+
+
+@pytest.fixture
+def ood_records():
+    return [record(f"ood-{i:06d}", f"written elsewhere {i}", i % 2 == 0) for i in range(30)]
+
+
+def test_ood_set_gets_its_own_tables_verdict_and_the_transfer_finding(records, ood_records):
+    # on test the adapter is nearly perfect; out of distribution it flags everything, like
+    # the baseline: the gain does not hold
+    base = FakeClassifier("everything", {r["text"]: 0.9 for r in records + ood_records})
+    table = {r["text"]: (0.8 if r["has_pii"] else 0.1) for r in records}
+    table |= {r["text"]: 0.9 for r in ood_records}
+    adapter = FakeClassifier("adapter", table)
+    data = bench.run(
+        [("fewshot", lambda: base), ("adapter", lambda: adapter)], records, ood=ood_records
+    ).data
+    assert data["verdict"]["verdict"] == "worth it"
+    ood = data["ood"]
+    assert ood["n"] == 30 and len(ood["classifiers"]) == 2
+    assert ood["verdict"]["verdict"] == "not worth it"
+    assert all("latency" not in c for c in ood["classifiers"])  # timed on test only
+    t = data["transfer"]
+    assert t["test_f1_diff"] == pytest.approx(1.0 - 2 / 3, abs=1e-4)
+    assert t["ood_f1_diff"] == pytest.approx(0.0)
+    assert t["diff_of_diffs_ci95"][1] < 0 and "shrinks on the OOD set" in t["finding"]
+    from pii.render.report import markdown
+
+    md = markdown(data)
+    assert "**Out of distribution** (n=30" in md and "## Out-of-distribution set" in md
+    assert md.index("**Out of distribution**") < md.index("## Headline")
+
+
+def test_cli_benches_the_ood_file_beside_data(
+    records, ood_records, tmp_path, fake_kinds, monkeypatch
+):
+    from pii.cli import app
+    from pii.cli import bench as cli_bench
+
+    data, ood = tmp_path / "test.jsonl", tmp_path / "ood.jsonl"
+    data.write_text("".join(json.dumps(r) + "\n" for r in records))
+    ood.write_text("".join(json.dumps(r) + "\n" for r in ood_records))
+    both = records + ood_records
+    fake_kinds["fewshot"] = FakeClassifier("everything", {r["text"]: 0.9 for r in both})
+    fake_kinds["adapter"] = nearly_perfect(both)
+    monkeypatch.setattr(cli_bench, "cold_start", lambda *a: None)
+    args = ["bench", "--data", str(data), "--out", str(tmp_path / "out"), "--ood", str(ood)]
+    args += ["--classifiers", "fewshot,adapter", "--latency-n", "2", "--sweep-n", "0"]
+    result = CliRunner().invoke(app, args)
+    assert result.exit_code == 0, result.output
+    assert "OOD verdict: worth it" in result.output and "test -> OOD:" in result.output
+    rep = json.loads((tmp_path / "out" / "report.json").read_text())
+    assert rep["ood"]["n"] == 30 and rep["environment"]["ood_data"] == str(ood)
+    result = CliRunner().invoke(app, [*args, "--no-ood"])
+    assert result.exit_code == 0 and "OOD" not in result.output

@@ -28,6 +28,8 @@ from pii.errors import ConfigError, DataError
 # Same rows on every machine (so `pii compare` lines up): presidio and apple-fm depend on
 # an optional extra or on macOS 26, so they are asked for by name, never added silently.
 DEFAULT_CLASSIFIERS = "fewshot,adapter,rules,tfidf"
+DEFAULT_DATA = Path("golden/test.jsonl")
+DEFAULT_OOD = Path("golden/ood.jsonl")  # benched beside the golden test set
 
 
 def _gates(specs: list[str]) -> dict[str, float]:
@@ -42,7 +44,7 @@ def _gates(specs: list[str]) -> dict[str, float]:
 
 
 def _print_headline(report: dict, label: str = "") -> None:
-    from pii.render.report import HEADLINE_HEADER, headline_rows
+    from pii.render.headline import HEADLINE_HEADER, headline_rows
 
     header, rows = HEADLINE_HEADER, headline_rows(report)
     if out.width < 150:  # a narrow terminal or a log: the columns a reader looks at first
@@ -80,9 +82,7 @@ def cold_start(kind: str, model: str, adapter: Path | None, config: Path | None)
 @handle_errors
 def bench(
     model: ModelOption = DEFAULT_MODEL,
-    data: Annotated[Path, typer.Option(help="Golden-schema file to bench on.")] = Path(
-        "golden/test.jsonl"
-    ),
+    data: Annotated[Path, typer.Option(help="Golden-schema file to bench on.")] = DEFAULT_DATA,
     config: Annotated[
         Path | None, typer.Option(help="Baseline config (default: the tuned one for --model).")
     ] = None,
@@ -96,7 +96,17 @@ def bench(
             "The verdict compares fewshot and adapter; the others are reference rows."
         ),
     ] = DEFAULT_CLASSIFIERS,
-    limit: Annotated[int | None, typer.Option(min=1, help="Only the first N items.")] = None,
+    ood: Annotated[
+        Path | None,
+        typer.Option(
+            help="Out-of-distribution golden file, benched beside --data with its own table "
+            "and verdict [default: golden/ood.jsonl when --data is the golden test set]."
+        ),
+    ] = None,
+    no_ood: Annotated[bool, typer.Option("--no-ood", help="Bench --data only.")] = False,
+    limit: Annotated[
+        int | None, typer.Option(min=1, help="Only the first N items (of each file).")
+    ] = None,
     output: Annotated[Path, typer.Option("--out", help="Report directory.")] = Path(
         "bench/results/latest"
     ),
@@ -128,6 +138,7 @@ def bench(
     from pii.classifiers.registry import check, load_classifier
     from pii.engine import blas, models
     from pii.golden.schema import read_records
+    from pii.hashing import sha256_file
     from pii.paths import project_path
     from pii.render.report import caveats
     from pii.study import bench as lib
@@ -137,6 +148,15 @@ def bench(
     kinds = [k.strip() for k in classifiers.split(",") if k.strip()]
     data, adapter = project_path(data), project_path(adapter)
     records = read_records(data)[:limit]
+    ood_records = None
+    if ood is None and data == project_path(DEFAULT_DATA):
+        ood = DEFAULT_OOD
+    if ood is not None and not no_ood:
+        ood = project_path(ood)
+        if ood.exists():
+            ood_records = read_records(ood)[:limit]
+        else:
+            err.print(f"note: no out-of-distribution set at {ood}; benching {data.name} only")
     if "adapter" in kinds and not adapter.exists():
         err.print(
             f"note: no adapter at {adapter}; benching without it (train one with `pii train`)"
@@ -171,7 +191,9 @@ def bench(
         models.resolve(model) if llm else None,
         adapter if "adapter" in kinds else None,
     )
-    result = lib.run([(k, loader(k)) for k in kinds], records, options, env)
+    if ood_records is not None:
+        env |= {"ood_data": str(ood), "ood_data_sha256": sha256_file(ood)}
+    result = lib.run([(k, loader(k)) for k in kinds], records, options, env, ood=ood_records)
     page = lib.write(result, output)
     rep = result.data
     if as_json:
@@ -188,6 +210,13 @@ def bench(
             )
         for note in caveats(rep):
             out.print("caveat: " + note.replace("**", ""), highlight=False, markup=False)
+        if "ood" in rep:
+            _print_headline(rep["ood"], f"out of distribution: {ood} (n={rep['ood']['n']})")
+            if "verdict" in rep["ood"]:
+                v = rep["ood"]["verdict"]
+                out.print(f"OOD verdict: {v['verdict']} - {v['why']}", highlight=False)
+            if "transfer" in rep:
+                out.print(f"test -> OOD: {rep['transfer']['finding']}", highlight=False)
         out.print(
             f"{len(records)} items, network attempts: {rep['network_attempts']}, peak memory "
             f"{rep['peak_memory_gb']} GB; report: {page}"

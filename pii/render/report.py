@@ -14,54 +14,16 @@ import json
 from pathlib import Path
 from typing import Any
 
+from pii.render.headline import HEADLINE_HEADER, headline_rows
+from pii.render.ood import ood_section, transfer_lines
 from pii.render.tables import NA, fmt, mb, ms, num, table
 from pii.render.tables import html_page as html_page_of
-
-HEADLINE = (
-    ("f1", "F1"),
-    ("f2", "F2"),
-    ("recall", "recall"),
-    ("precision", "precision"),
-    ("accuracy", "accuracy"),
-    ("auroc", "AUROC"),
-    ("ece", "ECE"),
-)
-
 
 NA_NOTE = (
     " n/a: not an LLM on the MLX engine (no tokens, no floor, no batch sweep), or not "
     "measurable here (cold start of a classifier this machine cannot run; size of a model "
     "that ships with the OS). Classifiers without a batch size score all texts in one call."
 )
-
-
-def headline_rows(report: dict[str, Any]) -> list[list[str]]:
-    """One row per classifier: the headline metrics with intervals, FPR, latency, tokens."""
-    rows = []
-    for c in report["classifiers"]:
-        s, ci, lat = c["scores"], c["ci95"], c.get("latency", {})
-        fpr = c["slices"]["hard_negatives"]["fpr"]
-        rows.append(
-            [
-                c["name"],
-                *[fmt(s.get(k), ci.get(k)) for k, _ in HEADLINE],
-                fmt(fpr),
-                ms(lat.get("p50_s")),
-                ms(lat.get("p95_s")),
-                num(c.get("prompt_tokens_per_text")),
-            ]
-        )
-    return rows
-
-
-HEADLINE_HEADER = [
-    "classifier",
-    *[h for _, h in HEADLINE],
-    "FPR hard neg.",
-    "p50 ms",
-    "p95 ms",
-    "tokens/text",
-]
 
 
 def _batch(c: dict[str, Any]) -> str:
@@ -224,6 +186,7 @@ def _verdict(report: dict[str, Any]) -> list[str]:
                 ),
                 "",
             ]
+    lines += transfer_lines(report)
     return lines
 
 
@@ -381,7 +344,7 @@ def _errors(report: dict[str, Any]) -> list[str]:
 def markdown(report: dict[str, Any]) -> str:
     """report.md: verdict first, then headline, paired test, latency, slices, errors."""
     lines = _title(report)
-    for section in (_verdict, _headline, _paired, _latency):
+    for section in (_verdict, _headline, ood_section, _paired, _latency):
         lines += section(report)
     lines += _cache_and_batch(report["classifiers"])
     for section in (_slices, _errors):

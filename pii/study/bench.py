@@ -77,11 +77,16 @@ def run(
     records: Sequence[dict[str, Any]],
     options: Options | None = None,
     environment: dict[str, Any] | None = None,
+    ood: Sequence[dict[str, Any]] | None = None,
 ) -> Report:
     """Bench each (kind, loader) on the records, one classifier in memory at a time; add
-    the paired comparison and verdict when both kinds of PAIR are present."""
+    the paired comparison and verdict when both kinds of PAIR are present. With `ood`
+    records (the out-of-distribution set), each classifier also scores them (no timing
+    probes): report["ood"] gets the same tables, its own paired comparison and verdict, and
+    report["transfer"] says whether the adapter's gain on the records holds there."""
     options = options or Options()
     sections, arrays = [], {}
+    ood_sections, ood_arrays = [], {}
     for kind, load in classifiers:
         clf = load()
         with options.progress(len(records), f"{kind}: {clf.name}") as advance:
@@ -99,6 +104,12 @@ def run(
         section["cold_start_s"] = options.cold_start(kind) if options.cold_start else None
         sections.append(section)
         arrays[kind] = arr
+        if ood:
+            with options.progress(len(ood), f"{kind}: {clf.name} (OOD)") as advance:
+                o_section, ood_arrays[kind] = score(
+                    clf, ood, show_text=options.show_text, progress=advance
+                )
+            ood_sections.append(o_section | {"kind": kind})
         del clf
     data: dict[str, Any] = {
         "format_version": FORMAT_VERSION,
@@ -109,10 +120,22 @@ def run(
     }
     if set(PAIR) <= set(arrays):
         compare_pair(data, records, arrays, *PAIR)
+    if ood:
+        data["ood"] = {"n": len(ood), "classifiers": ood_sections}
+        if set(PAIR) <= set(ood_arrays):
+            compare_pair(data["ood"], ood, ood_arrays, *PAIR)
+            data["transfer"] = stats.transfer(
+                _arms(records, arrays), _arms(ood, ood_arrays), seed=0
+            )
     data["network_attempts"] = netguard.attempts
     y = np.array([r["has_pii"] for r in records], dtype=bool)
     by_name = {s["name"]: arrays[s["kind"]] for s in sections}
     return Report(data, y, by_name)
+
+
+def _arms(records: Sequence[dict[str, Any]], arrays: dict[str, dict[str, Any]]) -> tuple:
+    y = np.array([r["has_pii"] for r in records], dtype=bool)
+    return y, arrays[PAIR[0]]["pred"], arrays[PAIR[1]]["pred"]
 
 
 def write(report: Report, directory: Path) -> Path:
@@ -137,12 +160,16 @@ def write(report: Report, directory: Path) -> Path:
 def summary(report: Report) -> dict[str, Any]:
     """report.json without the per-item parts (scores by id, error lists)."""
     data = report.data
-    return {k: v for k, v in data.items() if k != "classifiers"} | {
-        "classifiers": [
-            {k: v for k, v in c.items() if k not in ("p_pii", "errors")}
-            for c in data["classifiers"]
-        ]
-    }
+
+    def brief(part: dict[str, Any]) -> dict[str, Any]:
+        return {k: v for k, v in part.items() if k not in ("classifiers", "ood")} | {
+            "classifiers": [
+                {k: v for k, v in c.items() if k not in ("p_pii", "errors")}
+                for c in part["classifiers"]
+            ]
+        }
+
+    return brief(data) | ({"ood": brief(data["ood"])} if "ood" in data else {})
 
 
 SCORE_METRICS = ("auroc", "ece", "brier")  # a gate on these skips decision-only classifiers
@@ -163,46 +190,26 @@ def gate_failures(data: dict[str, Any], gates: dict[str, float]) -> list[str]:
     ]
 
 
-def evaluate(
+def score(
     clf: Any,
     records: Sequence[dict[str, Any]],
     *,
-    gflops: float,
-    latency_n: int = 20,
-    sweep_n: int = 48,
     show_text: bool = False,
     progress: Callable[[int], None] | None = None,
 ) -> tuple[dict[str, Any], dict[str, Any]]:
-    """One classifier on the records: (its report section, arrays for plots; `p` is None
-    for a classifier without scores)."""
+    """One classifier's decisions on the records, with intervals, slices and errors, and no
+    timing probes: (its report section, arrays `p` (None without scores) and `pred`)."""
     texts = [r["text"] for r in records]
     y = np.array([r["has_pii"] for r in records], dtype=bool)
-    batched, scored = hasattr(clf, "batch_size"), has_scores(clf)
-    sweep = batch_sweep(clf, texts, sweep_n) if sweep_n and batched else None
-    batch = None
-    if batched:
-        clf.batch_size = batch = sweep["best_batch"] if sweep else 16
+    scored = has_scores(clf)
     failed_before = getattr(clf, "failures", 0)
     t0 = time.perf_counter()
     p = clf.predict_proba(texts, progress=progress)[:, 1]
     seconds = time.perf_counter() - t0
     failed = getattr(clf, "failures", 0) - failed_before  # requests refused in this run
-    tokens = list(getattr(clf, "prompt_tokens", []) or [])
+    tokens = list(getattr(clf, "prompt_tokens", []) or [])  # both describe the last call
     truncated = int(getattr(clf, "truncated", 0))
     pred = p >= clf.threshold
-    if batched:
-        clf.batch_size = 1
-    lat, times = latency(clf, texts, latency_n)
-    if getattr(clf, "prefix_cache", False):  # the same texts with the whole prompt run each time
-        clf.prefix_cache = False
-        lat["prefix_cache_off"], _ = latency(clf, texts, latency_n)
-        clf.prefix_cache = True
-    engine = getattr(clf, "engine", None)
-    if engine is not None and gflops:
-        params = engine.non_embedding_params()
-        for d in (lat, lat.get("prefix_cache_off")):
-            if d:
-                d["floor_s"] = 2 * params * d["tokens_processed_per_text"] / (gflops * 1e9)
     errors = []
     for r, truth, prob, guess in zip(records, y, p, pred, strict=True):
         if truth != guess:
@@ -227,11 +234,8 @@ def evaluate(
         "ci95": stats.bootstrap(y, pred, ranked),
         "slices": stats.slices(records, y, pred),
         "reliability": stats.reliability(y, p) if scored else None,
-        "latency": lat,
         "seconds": seconds,
         "texts_per_s": len(texts) / seconds,
-        "throughput_batch": batch,
-        "batch_sweep": sweep,
         "prompt_tokens_per_text": float(np.mean(tokens)) if tokens else None,
         "truncated": truncated,
         "errors": errors,
@@ -239,7 +243,45 @@ def evaluate(
     }
     if hasattr(clf, "failures"):
         section["failures"] = int(failed)
-    return section, {"p": ranked, "pred": pred, "times": times}
+    return section, {"p": ranked, "pred": pred}
+
+
+def evaluate(
+    clf: Any,
+    records: Sequence[dict[str, Any]],
+    *,
+    gflops: float,
+    latency_n: int = 20,
+    sweep_n: int = 48,
+    show_text: bool = False,
+    progress: Callable[[int], None] | None = None,
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """`score` plus the batch-size sweep, batch-1 latency (prefix cache on and off) and the
+    compute floor; the arrays gain the per-text latencies `times`."""
+    texts = [r["text"] for r in records]
+    batched = hasattr(clf, "batch_size")
+    sweep = batch_sweep(clf, texts, sweep_n) if sweep_n and batched else None
+    batch = None
+    if batched:
+        clf.batch_size = batch = sweep["best_batch"] if sweep else 16
+    section, arrays = score(clf, records, show_text=show_text, progress=progress)
+    if batched:
+        clf.batch_size = 1
+    lat, times = latency(clf, texts, latency_n)
+    if getattr(clf, "prefix_cache", False):  # the same texts with the whole prompt run each time
+        clf.prefix_cache = False
+        lat["prefix_cache_off"], _ = latency(clf, texts, latency_n)
+        clf.prefix_cache = True
+    engine = getattr(clf, "engine", None)
+    if engine is not None and gflops:
+        params = engine.non_embedding_params()
+        for d in (lat, lat.get("prefix_cache_off")):
+            if d:
+                d["floor_s"] = 2 * params * d["tokens_processed_per_text"] / (gflops * 1e9)
+    if batched:
+        clf.batch_size = batch  # later scoring (the OOD set) runs at the bench's batch size
+    section |= {"latency": lat, "throughput_batch": batch, "batch_sweep": sweep}
+    return section, arrays | {"times": times}
 
 
 def compare_pair(
