@@ -218,3 +218,16 @@ def test_cli_stats_tables_json_and_error(golden):
     result = runner.invoke(app, ["golden", "stats", str(bad)])
     assert result.exit_code == 1
     assert "bad.jsonl:1: id=t-000001: unknown type 'NOPE'" in result.stderr
+
+
+def test_stats_count_texts_per_length_band():
+    from pii.golden.stats import golden_stats
+
+    texts = ["x" * 199, "x" * 200, "x" * 999, "x" * 1000, "x" * 3000]
+    records = [rec("test", i, "t", t, ()) for i, t in enumerate(texts)]
+    assert golden_stats(records)["length_buckets"] == {
+        "<200": 1,
+        "200-999": 2,
+        "1000-2999": 1,
+        "3000+": 1,
+    }

@@ -79,6 +79,19 @@ def golden_stats(records: list[dict[str, Any]], source: str = "") -> dict[str, A
         "difficulties": _ordered(Counter(t["difficulty"] for t in tags), DIFFICULTIES),
         "length_chars": distribution([len(r["text"]) for r in records]),
         "length_words": distribution([len(r["text"].split()) for r in records]),
+        "length_buckets": _buckets([len(r["text"]) for r in records]),
+    }
+
+
+LENGTH_BUCKETS = ((0, 200), (200, 1000), (1000, 3000), (3000, 10**9))
+
+
+def _buckets(lengths: list[int]) -> dict[str, int]:
+    """Texts per length band in characters: under 200, 200-999, 1,000-2,999, 3,000 and up."""
+    names = ("<200", "200-999", "1000-2999", "3000+")
+    return {
+        name: sum(lo <= n < hi for n in lengths)
+        for name, (lo, hi) in zip(names, LENGTH_BUCKETS, strict=True)
     }
 
 
@@ -111,5 +124,6 @@ def stats_tables(stats: dict[str, Any]) -> list[Table]:
         _count_table("languages", stats["languages"], n),
         _count_table("formats", stats["formats"], n),
         _count_table("difficulties", stats["difficulties"], n),
+        _count_table("length (characters)", stats["length_buckets"], n),
         lengths,
     ]
