@@ -24,6 +24,23 @@ from pii.study.decide import KEYS, Decision, Supplied
 D = Supplied()  # the defaults, for the help texts
 
 
+HELP = {  # the numeric options' help texts, by option name
+    "calls_per_month": f"Calls a month you expect (default {D.calls_per_month:,g}).",
+    "price_per_hour": f"Machine price per hour (serving and training) (default {D.price_per_hour:g}).",
+    "price_per_call": "Hosted price of one prompted call, instead of machine time; the adapter's scales by its prompt tokens.",
+    "label_cost": f"Cost of labelling one example (default {D.label_cost:g}).",
+    "retrains_per_year": f"Requirement changes a year, each a retraining (default {D.retrains_per_year:g}).",
+    "miss_cost": f"Cost of one missed PII (default {D.miss_cost:g}).",
+    "false_alarm_cost": f"Cost of one false alarm (default {D.false_alarm_cost:g}).",
+    "prevalence": "Share of texts with PII (default: the bench data's).",
+    "horizon_months": f"Months to spread the first training over (default {D.horizon_months:g}).",
+    "basis": f"Call cost from p50 `latency` or batched `throughput` (default {D.basis}).",
+    "min_f1": "Your bar: prompting needs this F1.",
+    "min_recall": "Your bar: prompting needs this recall.",
+    "max_fpr": "Your bar: prompting may flag at most this share of non-PII.",
+}
+
+
 def _number(help: str, **bounds: float) -> Any:
     """A non-negative number option that defaults to None (unset: the config or default)."""
     return Annotated[float | None, typer.Option(min=0, help=help, **bounds)]
@@ -78,35 +95,19 @@ def decide(
     config: Annotated[
         Path | None, typer.Option(help="TOML or YAML file with any of the numbers below.")
     ] = None,
-    calls_per_month: _number(
-        help=f"Calls a month you expect (default {D.calls_per_month:,g})."
-    ) = None,
-    price_per_hour: _number(
-        help=f"Machine price per hour (serving and training) (default {D.price_per_hour:g})."
-    ) = None,
-    price_per_call: _number(
-        help="Hosted price of one prompted call, instead of machine time; the adapter's scales by its prompt tokens."
-    ) = None,
-    label_cost: _number(help=f"Cost of labelling one example (default {D.label_cost:g}).") = None,
-    retrains_per_year: _number(
-        help=f"Requirement changes a year, each a retraining (default {D.retrains_per_year:g})."
-    ) = None,
-    miss_cost: _number(help=f"Cost of one missed PII (default {D.miss_cost:g}).") = None,
-    false_alarm_cost: _number(
-        help=f"Cost of one false alarm (default {D.false_alarm_cost:g})."
-    ) = None,
-    prevalence: _number(max=1, help="Share of texts with PII (default: the bench data's).") = None,
-    horizon_months: _number(
-        help=f"Months to spread the first training over (default {D.horizon_months:g})."
-    ) = None,
-    basis: _text(
-        help=f"Call cost from p50 `latency` or batched `throughput` (default {D.basis})."
-    ) = None,
-    min_f1: _number(max=1, help="Your bar: prompting needs this F1.") = None,
-    min_recall: _number(max=1, help="Your bar: prompting needs this recall.") = None,
-    max_fpr: _number(
-        max=1, help="Your bar: prompting may flag at most this share of non-PII."
-    ) = None,
+    calls_per_month: _number(HELP["calls_per_month"]) = None,
+    price_per_hour: _number(HELP["price_per_hour"]) = None,
+    price_per_call: _number(HELP["price_per_call"]) = None,
+    label_cost: _number(HELP["label_cost"]) = None,
+    retrains_per_year: _number(HELP["retrains_per_year"]) = None,
+    miss_cost: _number(HELP["miss_cost"]) = None,
+    false_alarm_cost: _number(HELP["false_alarm_cost"]) = None,
+    prevalence: _number(HELP["prevalence"], max=1) = None,
+    horizon_months: _number(HELP["horizon_months"]) = None,
+    basis: _text(HELP["basis"]) = None,
+    min_f1: _number(HELP["min_f1"], max=1) = None,
+    min_recall: _number(HELP["min_recall"], max=1) = None,
+    max_fpr: _number(HELP["max_fpr"], max=1) = None,
     output: Annotated[
         Path | None,
         typer.Option("--out", help="Write decision.md, decision.html and decision.json here."),

@@ -192,8 +192,7 @@ def _verdict(report: dict[str, Any]) -> list[str]:
 
 def _headline(report: dict[str, Any]) -> list[str]:
     """The headline table with intervals."""
-    lines: list[str] = []
-    lines += [
+    return [
         "## Headline",
         "",
         *table(HEADLINE_HEADER, headline_rows(report)),
@@ -202,15 +201,15 @@ def _headline(report: dict[str, Any]) -> list[str]:
         "split, never from the benched data.",
         "",
     ]
-    return lines
 
 
 def _paired(report: dict[str, Any]) -> list[str]:
     """The paired comparison of the two arms on the same items."""
-    lines: list[str] = []
-    if report.get("paired"):
-        p = report["paired"]
-        lines += [
+    p = report.get("paired")
+    return (
+        []
+        if not p
+        else [
             "## Paired comparison (adapter vs baseline, same items)",
             "",
             f"- McNemar exact test: only the baseline right on {p['mcnemar']['only_base_right']}, "
@@ -219,13 +218,12 @@ def _paired(report: dict[str, Any]) -> list[str]:
             f"- recall difference {p['recall_diff']:+.3f} (95% CI {p['recall_diff_ci95'][0]:+.3f} to {p['recall_diff_ci95'][1]:+.3f})",
             "",
         ]
-    return lines
+    )
 
 
 def _latency(report: dict[str, Any]) -> list[str]:
     """Latency against the compute floor, throughput and size."""
-    lines: list[str] = []
-    lines += [
+    return [
         "## Latency and cost",
         "",
         *table(
@@ -259,7 +257,6 @@ def _latency(report: dict[str, Any]) -> list[str]:
         + (NA_NOTE if any("floor_s" not in c["latency"] for c in report["classifiers"]) else ""),
         "",
     ]
-    return lines
 
 
 def _slices(report: dict[str, Any]) -> list[str]:
