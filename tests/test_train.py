@@ -160,3 +160,38 @@ def test_cli_overrides_win_over_the_file(tmp_path):
     path.write_text("rank = 4\niters = 10\n")
     cfg = train.TrainConfig.from_file(path, {"iters": 20, "seed": None})
     assert (cfg.rank, cfg.iters, cfg.seed) == (4, 20, 13)
+
+
+def test_force_checks_first_and_removes_only_what_a_run_wrote(tiny_model, data, tmp_path):
+    """Regression: --force deleted --out (and unrelated files in it) before any check."""
+    from typer.testing import CliRunner
+
+    from pii.cli import app
+
+    runner = CliRunner()
+    mine = tmp_path / "mine"
+    mine.mkdir()
+    (mine / "notes.txt").write_text("not pii's")
+    result = runner.invoke(
+        app, ["train", "--out", str(mine), "--force", "--train", "missing.jsonl"]
+    )
+    assert result.exit_code == 1 and "Traceback" not in result.output
+    assert (mine / "notes.txt").exists()  # nothing removed
+    assert "--force removes only an adapter pii wrote" in result.output
+    adapter = tmp_path / "adapter"
+    run(config(tiny_model, iters=4), adapter, data)
+    before = (adapter / "adapters.safetensors").read_bytes()
+    for args in (
+        ["--force", "--resume"],  # contradictory: refused, adapter intact
+        ["--force", "--train", str(tmp_path / "missing.jsonl")],  # bad input: checked first
+    ):
+        result = runner.invoke(app, ["train", "--out", str(adapter), *args])
+        assert result.exit_code == 1, result.output
+        assert (adapter / "adapters.safetensors").read_bytes() == before
+    afile = tmp_path / "a-file"
+    afile.write_text("x")
+    result = runner.invoke(app, ["train", "--out", str(afile)])
+    assert result.exit_code == 1 and "is a file" in result.output
+    assert "Traceback" not in result.output
+    info = run(config(tiny_model, iters=4, seed=3), adapter, data, force=True)
+    assert info["config"]["seed"] == 3 and not (adapter / "checkpoint").exists()

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 from typing import Annotated
 
@@ -47,7 +46,12 @@ def train(
         int | None, typer.Option(help="Steps between validation checks.")
     ] = None,
     resume: Annotated[bool, typer.Option(help="Continue an interrupted run in --out.")] = False,
-    force: Annotated[bool, typer.Option(help="Delete what --out holds and start over.")] = False,
+    force: Annotated[
+        bool,
+        typer.Option(
+            help="Start over in an --out holding an adapter (removed after all checks pass)."
+        ),
+    ] = False,
 ) -> None:
     """Train a LoRA adapter with mlx-lm; keep the checkpoint with the best validation F-score.
 
@@ -73,8 +77,6 @@ def train(
         "steps_per_eval": steps_per_eval,
     }
     cfg = TrainConfig.from_file(project_path(config) if config else None, overrides)
-    if force and output.exists():
-        shutil.rmtree(output)
     try:
         info = run(
             cfg,
@@ -82,6 +84,7 @@ def train(
             project_path(train_file),
             project_path(valid_file),
             resume=resume,
+            force=force,
             log=lambda s: err.print(s, highlight=False, markup=False),
         )
     except KeyboardInterrupt:

@@ -62,3 +62,35 @@ def restore_optimizer(optimizer: Any, model: nn.Module, path: Path) -> None:
             f"{path}: optimizer state does not match the adapter's parameters; start over with --force"
         )
     optimizer.state = tree_map_with_path(lambda p, x: saved[p], optimizer.state)
+
+
+# What a training run writes into its --out folder, and nothing else.
+RUN_FILES = frozenset(
+    {
+        "adapter_config.json",
+        "adapters.safetensors",
+        "training.json",
+        "checkpoint",
+        "checkpoint.tmp",
+        ".adapters.tmp.safetensors",
+    }
+)
+
+
+def foreign_entries(out: Path) -> list[str]:
+    """Names in `out` that no training run writes (empty when `out` does not exist)."""
+    if not out.is_dir():
+        return []
+    return sorted(p.name for p in out.iterdir() if p.name not in RUN_FILES)
+
+
+def remove_run(out: Path) -> None:
+    """Remove what a run wrote into `out` (for --force), leaving the folder itself."""
+    if not out.is_dir():
+        return
+    for name in RUN_FILES:
+        path = out / name
+        if path.is_dir():
+            shutil.rmtree(path)
+        elif path.exists():
+            path.unlink()

@@ -138,9 +138,12 @@ def run(
     valid_path: Path,
     *,
     resume: bool = False,
+    force: bool = False,
     log: Callable[[str], None] = print,
 ) -> dict[str, Any]:
-    """Train (or resume) an adapter into `out`; returns training.json's content."""
+    """Train (or resume) an adapter into `out`; returns training.json's content. `force`
+    starts over in an `out` that holds an adapter: after every input is checked, it removes
+    the files a run writes there, and refuses a folder holding anything else."""
     from mlx.utils import tree_flatten
     from mlx_lm.tuner.trainer import TrainingArgs, evaluate
     from mlx_lm.tuner.trainer import train as mlx_train
@@ -152,6 +155,17 @@ def run(
 
     out = Path(out)
     state = RunState()
+    if out.exists() and not out.is_dir():
+        raise ConfigError(f"{out}: is a file; --out names the adapter folder to write")
+    if resume and force:
+        raise ConfigError("--resume continues a run and --force starts over: use one of them")
+    if force:
+        foreign = checkpoint.foreign_entries(out)
+        if foreign:
+            raise ConfigError(
+                f"{out}: --force removes only an adapter pii wrote, and this folder holds "
+                f"{len(foreign)} other file(s) or folder(s); choose another --out"
+            )
     if resume:
         ckpt = out / "checkpoint" / "state.json"
         if not ckpt.exists():
@@ -165,7 +179,7 @@ def run(
                 f"{out}: --resume needs the same config as the interrupted run; differs in {diff}"
             )
         state = RunState(**saved["state"])
-    elif (out / "training.json").exists() or (out / "checkpoint").exists():
+    elif not force and ((out / "training.json").exists() or (out / "checkpoint").exists()):
         raise ConfigError(
             f"{out}: already holds an adapter or a checkpoint; use --resume to continue, or --force to start over"
         )
@@ -183,6 +197,8 @@ def run(
     from pii.golden.sample import subset
 
     score_records = subset(valid_records, cfg.val_limit, cfg.seed)
+    if force:  # every input has been read and checked: only now remove the old run
+        checkpoint.remove_run(out)
 
     mx.random.seed(cfg.seed)
     engine = load_engine(cfg.model, precision=cfg.precision)
