@@ -189,3 +189,19 @@ def test_classify_with_a_tampered_embedded_gguf_is_a_clear_error(
     assert result.exit_code == 1
     assert "does not match" in result.output and "tampered" in result.output
     assert "Traceback" not in result.output
+
+
+def test_stray_words_of_an_unquoted_text_are_counted_not_echoed():
+    """Regression: click echoed the extra arguments (personal text) in its usage error."""
+    from typer.testing import CliRunner
+
+    from pii.cli import app
+
+    for args in (
+        ["classify", "--classifier", "rules", "Contact", "jane.doe@mail.com", "now"],
+        ["golden", "stats", "golden/ood.jsonl", "Jane", "Doe"],
+    ):
+        result = CliRunner().invoke(app, args)
+        assert result.exit_code == 2
+        assert "jane.doe@mail.com" not in result.output and "Doe" not in result.output
+        assert "2 unexpected extra argument(s)" in result.output

@@ -7,6 +7,7 @@ Only the CLI maps errors to exit codes: 0 ok, 1 user or data error, 2 usage erro
 from __future__ import annotations
 
 import functools
+import re
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Annotated, Any
@@ -22,6 +23,7 @@ from rich.progress import (
     TimeElapsedColumn,
     TimeRemainingColumn,
 )
+from typer.core import TyperGroup
 
 from pii.errors import PiiError
 
@@ -37,9 +39,33 @@ err = Console(stderr=True)
 out = Console()
 
 
+class QuietGroup(TyperGroup):
+    """Click names unexpected extra arguments in its usage error; when a user forgets the
+    quotes around a text, those words are personal data. Say how many, not which."""
+
+    def invoke(self, ctx: Any) -> Any:
+        try:
+            return super().invoke(ctx)
+        except Exception as e:  # click's UsageError; typer may vendor click, so match its text
+            message = getattr(e, "message", None)
+            match = _EXTRA.search(message) if isinstance(message, str) else None
+            if match:
+                n = len(match.group(1).split())
+                e.message = (
+                    f"got {n} unexpected extra argument(s) (not shown: they may be personal "
+                    'data); put a text with spaces in quotes: pii classify "..."'
+                )
+            raise
+
+
+_EXTRA = re.compile(r"unexpected extra argument(?:s|\(s\))? \((.*)\)", re.DOTALL)
+
+
 def sub_app(help: str) -> typer.Typer:
-    """A command group with the project's settings (-h, no locals in tracebacks)."""
+    """A command group with the project's settings (-h, no locals in tracebacks, no
+    echo of stray arguments)."""
     return typer.Typer(
+        cls=QuietGroup,
         help=help,
         context_settings=CONTEXT,
         no_args_is_help=True,
