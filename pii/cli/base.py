@@ -58,7 +58,7 @@ class QuietGroup(TyperGroup):
             raise
 
 
-_EXTRA = re.compile(r"unexpected extra argument(?:s|\(s\))? \((.*)\)", re.DOTALL)
+_EXTRA = re.compile(r"^Got unexpected extra argument(?:s|\(s\))? \((.*)\)$", re.DOTALL)  # click's own
 
 
 def sub_app(help: str) -> typer.Typer:
