@@ -29,6 +29,7 @@ OFFLINE_ENV = {
 
 attempts = 0  # connection and lookup attempts blocked since the guard was installed
 _saved: dict[str, Any] = {}
+_env_before: dict[str, str | None] = {}  # the offline variables as they were before install
 
 
 def _blocked(what: str) -> NetworkBlockedError:
@@ -65,6 +66,9 @@ def _refuse(what: str):
 
 def install() -> None:
     """Install the guard (idempotent) and switch the hub libraries to offline mode."""
+    if not _saved:
+        _env_before.clear()
+        _env_before.update({key: os.environ.get(key) for key in OFFLINE_ENV})
     for key, value in OFFLINE_ENV.items():
         os.environ[key] = value
     if _saved:
@@ -86,9 +90,16 @@ def install() -> None:
 
 
 def uninstall() -> None:
-    """Restore the socket functions (tests only)."""
+    """Restore the socket functions and the hub libraries' online mode as they were (for
+    `pii models pull` and tests)."""
     if not _saved:
         return
+    for key, value in _env_before.items():
+        if value is None:
+            os.environ.pop(key, None)
+        else:
+            os.environ[key] = value
+    _env_before.clear()
     socket.socket.connect = _saved["connect"]  # type: ignore[method-assign]
     socket.socket.connect_ex = _saved["connect_ex"]  # type: ignore[method-assign]
     socket.getaddrinfo = _saved["getaddrinfo"]

@@ -40,3 +40,40 @@ def test_unix_sockets_still_work(tmp_path):
     client.connect(str(tmp_path / "s"))
     client.close()
     server.close()
+
+
+def test_models_pull_goes_online_for_that_command_and_fails_in_one_line(monkeypatch, tmp_path):
+    """Regression: the guard's HF_HUB_OFFLINE=1 stayed set, so `models pull` could not pull."""
+    import os
+
+    import huggingface_hub
+    from typer.testing import CliRunner
+
+    from pii import netguard
+    from pii.cli import app
+
+    seen = {}
+
+    def fake_download(repo_id, allow_patterns=None):
+        seen["env"] = os.environ.get("HF_HUB_OFFLINE")
+        seen["constant"] = huggingface_hub.constants.HF_HUB_OFFLINE
+        seen["guard"] = netguard.active()
+        return str(tmp_path / "snapshot")
+
+    monkeypatch.delenv("HF_HUB_OFFLINE", raising=False)
+    netguard.uninstall()
+    netguard.install()  # as `pii` does at start-up
+    assert os.environ["HF_HUB_OFFLINE"] == "1"
+    monkeypatch.setattr(huggingface_hub, "snapshot_download", fake_download)
+    monkeypatch.setattr(huggingface_hub.constants, "HF_HUB_OFFLINE", True)
+    result = CliRunner().invoke(app, ["models", "pull", "some-org/some-model"])
+    assert result.exit_code == 0, result.output
+    assert seen == {"env": None, "constant": False, "guard": False}
+
+    def unreachable(repo_id, allow_patterns=None):
+        raise OSError("Temporary failure in name resolution\nmore")
+
+    monkeypatch.setattr(huggingface_hub, "snapshot_download", unreachable)
+    result = CliRunner().invoke(app, ["models", "pull", "some-org/some-model"])
+    assert result.exit_code == 1 and "Traceback" not in result.output
+    assert "cannot download 'some-org/some-model'" in result.output

@@ -58,7 +58,8 @@ class QuietGroup(TyperGroup):
             raise
 
 
-_EXTRA = re.compile(r"^Got unexpected extra argument(?:s|\(s\))? \((.*)\)$", re.DOTALL)  # click's own
+# click's own message, not one already rewritten by an enclosing group
+_EXTRA = re.compile(r"^Got unexpected extra argument(?:s|\(s\))? \((.*)\)$", re.DOTALL)
 
 
 def sub_app(help: str) -> typer.Typer:

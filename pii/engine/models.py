@@ -145,10 +145,20 @@ def pull(name: str) -> Path:
         return resolve(name)
     if not hub_id or "/" not in hub_id:
         raise ModelError(f"unknown model '{name}': use one of {', '.join(SPECS)} or org/name")
-    from huggingface_hub import snapshot_download
+    from huggingface_hub import constants, snapshot_download
 
+    # The library read HF_HUB_OFFLINE when it was imported, maybe under pii's network guard.
+    constants.HF_HUB_OFFLINE = False
     patterns = ["*.json", "*.safetensors", "*.txt", "*.model", "*.jinja"]
-    return Path(snapshot_download(hub_id, allow_patterns=patterns))
+    try:
+        return Path(snapshot_download(hub_id, allow_patterns=patterns))
+    except Exception as e:  # the hub library's errors and the network's, many kinds
+        first = (str(e).splitlines() or [""])[0][:200]
+        raise ModelError(
+            f"cannot download '{hub_id}' from the model hub ({type(e).__name__}: {first}); "
+            "check the network and the name, or download the model folder elsewhere and "
+            "pass its path to --model"
+        ) from None
 
 
 def cached() -> list[dict[str, object]]:
