@@ -18,6 +18,7 @@ def load_adapter_classifier(adapter: str | Path, model: str | None = None, **kwa
     from pii.engine.adapters import read_training
     from pii.engine.mlx_engine import load_engine
 
+    check(model, adapter=Path(adapter))
     info = read_training(Path(adapter))
     cfg = info["config"]
     model = model or info["base_model"]
@@ -42,3 +43,21 @@ def load(model: str, config: Path | None = None, adapter: Path | None = None) ->
     if adapter is None:
         raise ConfigError("--classifier adapter needs --adapter DIR (e.g. adapters/smollm2-135m)")
     return load_adapter_classifier(adapter, model)
+
+
+def check(
+    model: str | None = None, config: Path | None = None, adapter: Path | None = None
+) -> None:
+    """The registry's pre-flight check: the adapter's files and training record (no load)."""
+    from pii.engine.adapters import read_training
+    from pii.errors import ConfigError
+
+    if adapter is None:
+        raise ConfigError("--classifier adapter needs --adapter DIR (e.g. adapters/smollm2-135m)")
+    info = read_training(Path(adapter))
+    cfg = info.get("config")
+    if not isinstance(cfg, dict) or not {"instruction", "max_tokens"} <= set(cfg):
+        raise ConfigError(
+            f"{adapter}: training.json has no usable 'config' (instruction, max_tokens); "
+            "re-train the adapter"
+        )

@@ -37,6 +37,11 @@ def default_path(kind: str) -> Path:
     return project_path(Path("bench/baselines") / f"{kind}.json")
 
 
+def check_kind(kind: str, config: Path | None) -> None:
+    """Before any work: the kind's artifact (given or the default) is there and readable."""
+    read(Path(config) if config else default_path(kind), kind)
+
+
 def _fix(kind: str) -> str:
     return f"run `pii baseline fit --kind {kind}`"
 

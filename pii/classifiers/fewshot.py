@@ -317,3 +317,14 @@ def load_fewshot(
 def load(model: str, config: Path | None = None, adapter: Path | None = None) -> Any:
     """The registry's loader: the tuned baseline for `model` (or the config given)."""
     return load_fewshot(model, config)
+
+
+def check(model: str, config: Path | None = None, adapter: Path | None = None) -> None:
+    """The registry's pre-flight check: the tuned config is there and valid (no model load)."""
+    path = config or default_config_path(model)
+    if config is None and not path.exists():
+        raise ConfigError(
+            f"no tuned baseline for model '{model}' at {path}: "
+            f"run `pii baseline tune --model {model}` (or pass --config)"
+        )
+    FewShotConfig.load(path)

@@ -53,6 +53,18 @@ def check(names: list[str]) -> None:
         raise ConfigError("--classifiers names a classifier twice")
 
 
+def preflight(
+    kind: str, model: str, *, config: Path | None = None, adapter: Path | None = None
+) -> None:
+    """Check a kind's inputs (files, configs) without loading a model, so a bench fails in
+    seconds rather than after the classifiers before it have run. Kinds without a `check`
+    function pass."""
+    module, _, _ = get(kind).loader.partition(":")
+    check_fn = getattr(importlib.import_module(module), "check", None)
+    if check_fn is not None:
+        check_fn(model=model, config=config, adapter=adapter)
+
+
 def load_classifier(
     kind: str,
     model: str,

@@ -150,3 +150,12 @@ def load_tfidf(artifact: str | Path | None = None) -> TfidfClassifier:
 def load(model: str | None = None, config: Path | None = None, adapter: Path | None = None) -> Any:
     """The registry's loader: the fitted artifact at `config` (default bench/baselines/tfidf.json)."""
     return load_tfidf(config)
+
+
+def check(
+    model: str | None = None, config: Path | None = None, adapter: Path | None = None
+) -> None:
+    """The registry's pre-flight check: the artifact is there and readable (no model load)."""
+    from pii.classifiers import artifact
+
+    artifact.check_kind("tfidf", config)

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import importlib.util
 import json
+import os
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -79,6 +81,32 @@ def cold_start(kind: str, model: str, adapter: Path | None, config: Path | None)
     return time.perf_counter() - t0 if done.returncode == 0 else None
 
 
+def _check_writable(output: Path) -> None:
+    """--out must be a folder pii can write (checked before minutes of work)."""
+    if output.exists() and not output.is_dir():
+        raise ConfigError(f"{output}: is a file; --out names the report folder")
+    parent = output if output.exists() else output.parent
+    try:
+        parent.mkdir(parents=True, exist_ok=True)
+        with tempfile.NamedTemporaryFile(dir=parent, prefix=".pii-write-check-"):
+            pass
+    except OSError as e:
+        raise ConfigError(
+            f"{output}: cannot write there ({e.strerror or e}); choose another --out"
+        ) from None
+
+
+def _save_elsewhere(data: dict) -> str:
+    """Write report.json to the temporary folder; its path, or a note when that fails too."""
+    try:
+        fd, path = tempfile.mkstemp(prefix="pii-bench-report-", suffix=".json")
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            json.dump(data, f, indent=2)
+        return path
+    except OSError:
+        return "no file (the temporary folder is not writable either)"
+
+
 @handle_errors
 def bench(
     model: ModelOption = DEFAULT_MODEL,
@@ -135,7 +163,7 @@ def bench(
     Accuracy with 95% bootstrap intervals, slices, calibration, the paired test, latency and the compute floor, with the cheap baselines (rules, tfidf; presidio and apple-fm on request) in every table. Writes report.json, report.md, report.html and PNG plots to --out. Zero network: attempts are counted and reported.
     """
     from pii.classifiers import registry
-    from pii.classifiers.registry import check, load_classifier
+    from pii.classifiers.registry import check, load_classifier, preflight
     from pii.engine import blas, models
     from pii.golden.schema import read_records
     from pii.hashing import sha256_file
@@ -165,6 +193,10 @@ def bench(
     check(kinds)
     if not kinds:
         raise ConfigError(f"no classifier to bench: use --classifiers {DEFAULT_CLASSIFIERS}")
+    # Everything that can fail without running a model fails now, not after the others ran.
+    for kind in kinds:
+        preflight(kind, model, config=config if kind == "fewshot" else None, adapter=adapter)
+    _check_writable(output)
     if classifiers == DEFAULT_CLASSIFIERS and importlib.util.find_spec("presidio_analyzer"):
         err.print(
             f"note: the presidio extra is installed; add it: --classifiers {classifiers},presidio"
@@ -194,7 +226,15 @@ def bench(
     if ood_records is not None:
         env |= {"ood_data": str(ood), "ood_data_sha256": sha256_file(ood)}
     result = lib.run([(k, loader(k)) for k in kinds], records, options, env, ood=ood_records)
-    page = lib.write(result, output)
+    try:
+        page = lib.write(result, output)
+    except OSError as e:  # a full disk or a folder that went away: keep the numbers
+        saved = _save_elsewhere(result.data)
+        raise DataError(
+            f"{output}: could not write the report ({e.strerror or e}); nothing there was "
+            f"replaced, and the results are saved in {saved}: free space and run "
+            f"`pii report` on a folder holding that file as report.json"
+        ) from None
     rep = result.data
     if as_json:
         print(json.dumps(lib.summary(result), indent=2))

@@ -354,19 +354,36 @@ def html_page(report: dict[str, Any], markdown_text: str, images: dict[str, byte
     return html_page_of("pii bench", markdown_text, images, images_before="Latency and cost")
 
 
-def write_pages(report: dict[str, Any], images: dict[str, bytes], directory: Path) -> Path:
-    """report.md and report.html in `directory`; returns the HTML page's path."""
-    from pii.jsonl import write_atomic
+REPORT_FILES = ("report.json", "report.md", "report.html")  # plus the PNG plots
 
+
+def report_set(report: dict[str, Any], images: dict[str, bytes]) -> dict[str, str | bytes]:
+    """Every file of a bench report, by name: report.json, the plots, report.md, report.html."""
     images = dict(sorted(images.items()))  # the same order as a re-render from the files
     text = markdown(report)
-    write_atomic(directory / "report.md", text)
-    write_atomic(directory / "report.html", html_page(report, text, images))
-    return directory / "report.html"
+    return {
+        "report.json": json.dumps(report, indent=2) + "\n",
+        **images,
+        "report.md": text,
+        "report.html": html_page(report, text, images),
+    }
 
 
 def rerender(directory: Path) -> Path:
-    """Rebuild report.md and report.html in `directory` from its report.json and PNG files."""
+    """Rebuild report.md and report.html in `directory` from its report.json and PNG files,
+    after checking them against the folder's manifest; the set is replaced as a unit."""
+    from pii.errors import DataError
+    from pii.publish import check, publish
+
+    changed = check(directory)
+    if changed:
+        raise DataError(
+            f"{directory}: {', '.join(changed)} changed since the bench wrote them (manifest.json "
+            "does not match); re-run `pii bench` rather than mix files of two runs"
+        )
     report = json.loads((directory / "report.json").read_text(encoding="utf-8"))
     images = {p.name: p.read_bytes() for p in sorted(directory.glob("*.png"))}
-    return write_pages(report, images, directory)
+    files = report_set(report, images)
+    files["report.json"] = (directory / "report.json").read_bytes()  # kept byte for byte
+    publish(directory, files, legacy=REPORT_FILES)
+    return directory / "report.html"

@@ -21,7 +21,6 @@ process), statistics (pii.metrics.stats) and presentation (pii.render).
 
 from __future__ import annotations
 
-import json
 import time
 from collections.abc import Callable, Sequence
 from contextlib import AbstractContextManager, nullcontext
@@ -33,7 +32,6 @@ import numpy as np
 
 from pii import netguard
 from pii.classifiers.protocol import Classifier, has_scores
-from pii.jsonl import write_atomic
 from pii.metrics import stats
 from pii.provenance import peak_memory_gb
 from pii.study.environment import basic, size_mb
@@ -139,10 +137,11 @@ def _arms(records: Sequence[dict[str, Any]], arrays: dict[str, dict[str, Any]]) 
 
 
 def write(report: Report, directory: Path) -> Path:
-    """report.json, the PNG plots, report.md and report.html in `directory`; returns the
-    HTML page's path."""
+    """report.json, the PNG plots, report.md and report.html in `directory`, replaced as a
+    unit with a manifest (pii.publish); returns the HTML page's path."""
+    from pii.publish import publish
     from pii.render import plots
-    from pii.render.report import write_pages
+    from pii.render.report import REPORT_FILES, report_set
 
     images = plots.render(
         report.data,
@@ -150,11 +149,8 @@ def write(report: Report, directory: Path) -> Path:
         {name: a["p"] for name, a in report.arrays.items() if a["p"] is not None},
         {name: a["times"] for name, a in report.arrays.items()},
     )
-    directory.mkdir(parents=True, exist_ok=True)
-    write_atomic(directory / "report.json", json.dumps(report.data, indent=2) + "\n")
-    for name, png in images.items():
-        write_atomic(directory / name, png)
-    return write_pages(report.data, images, directory)
+    publish(directory, report_set(report.data, images), legacy=REPORT_FILES)
+    return directory / "report.html"
 
 
 def summary(report: Report) -> dict[str, Any]:
