@@ -195,3 +195,30 @@ def test_force_checks_first_and_removes_only_what_a_run_wrote(tiny_model, data, 
     assert "Traceback" not in result.output
     info = run(config(tiny_model, iters=4, seed=3), adapter, data, force=True)
     assert info["config"]["seed"] == 3 and not (adapter / "checkpoint").exists()
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        ('learning_rate: "abc"\n', "learning_rate is str"),
+        ('dropout: "x"\n', "dropout is str"),
+        ("model: 123\n", "model is int"),
+        ("val_limit: -3\n", "val_limit=-3"),
+        ('select_beta: "x"\n', "select_beta is str"),
+        ("rank: true\n", "rank is bool"),
+        ("precision: fp8\n", "precision 'fp8'"),
+    ],
+)
+def test_wrong_types_are_one_line_errors_before_training(tmp_path, content, message):
+    """Regression: these raised tracebacks (select_beta only after a training step)."""
+    from typer.testing import CliRunner
+
+    from pii.cli import app
+
+    path = tmp_path / "c.yaml"
+    path.write_text(content)
+    with pytest.raises(ConfigError, match=message):
+        train.TrainConfig.from_file(path)
+    result = CliRunner().invoke(app, ["train", "--config", str(path), "--out", str(tmp_path / "o")])
+    assert result.exit_code == 1 and "Traceback" not in result.output
+    assert not (tmp_path / "o").exists()

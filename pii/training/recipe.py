@@ -56,6 +56,7 @@ class TrainConfig:
         return cfg
 
     def validate(self, where: str) -> None:
+        self._check_types(where)
         positive = (
             "rank",
             "num_layers",
@@ -80,7 +81,49 @@ class TrainConfig:
             raise ConfigError(
                 f"{where}: instruction '{self.instruction}': use one of {', '.join(prompts.INSTRUCTIONS)}"
             )
+        for name in ("val_limit", "train_size"):
+            value = getattr(self, name)
+            if value is not None and value < 1:
+                raise ConfigError(
+                    f"{where}: {name}={value!r}: use a positive integer or leave it out"
+                )
+        if self.val_batches < 1 or self.warmup < 0 or self.seed < 0:
+            raise ConfigError(
+                f"{where}: val_batches must be >= 1, warmup and seed >= 0 "
+                f"(got {self.val_batches}, {self.warmup}, {self.seed})"
+            )
+        if self.scale <= 0 or self.select_beta <= 0:
+            raise ConfigError(f"{where}: scale and select_beta must be positive numbers")
+        if self.precision not in ("auto", "float32", "quantized"):
+            raise ConfigError(
+                f"{where}: precision '{self.precision}': use auto, float32 or quantized"
+            )
         if self.train_size is not None and self.train_size < self.batch_size:
             raise ConfigError(
                 f"{where}: train_size={self.train_size} is below batch_size={self.batch_size}"
             )
+
+    def _check_types(self, where: str) -> None:
+        """Every value of the type its field declares (a YAML `rank: true` or
+        `learning_rate: "abc"` is refused here, not as a traceback mid-training)."""
+        for f in fields(self):
+            value = getattr(self, f.name)
+            kinds = _KINDS[str(f.type)]
+            if value is None and "None" in str(f.type):
+                continue
+            ok = isinstance(value, kinds) and not (isinstance(value, bool) and bool not in kinds)
+            if not ok:
+                want = " or ".join(k.__name__ for k in kinds)
+                raise ConfigError(
+                    f"{where}: {f.name} is {type(value).__name__} {value!r:.40}; use a {want}"
+                )
+
+
+# Field annotation (a string under `from __future__ import annotations`) -> accepted types.
+_KINDS: dict[str, tuple[type, ...]] = {
+    "str": (str,),
+    "int": (int,),
+    "float": (float, int),
+    "bool": (bool,),
+    "int | None": (int,),
+}
