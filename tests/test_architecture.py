@@ -12,7 +12,7 @@ PKG = Path(__file__).resolve().parent.parent / "pii"
 # Lowest first; a module may import its own layer or a lower one (docs/architecture.md).
 LAYERS = [
     ("foundation", ("pii", "pii.errors", "pii.taxonomy", "pii.jsonl", "pii.netguard",
-                    "pii.paths", "pii.hashing", "pii.provenance", "pii.config_file", "pii.publish",
+                    "pii.paths", "pii.hashing", "pii.provenance", "pii.config_file", "pii.publish", "pii.report_format",
                     "pii.validators")),
     ("data, metrics, engine", ("pii.golden", "pii.metrics", "pii.engine")),
     ("classifiers", ("pii.classifiers",)),

@@ -132,3 +132,27 @@ def test_bench_keeps_the_results_when_the_report_cannot_be_written(data, tmp_pat
     assert json.loads(saved.read_text())["n"] == 20
     saved.unlink()
     assert (out / "report.json").read_bytes() == before  # the previous report is intact
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        ("[1, 2]", "a JSON list, not a pii bench report"),
+        ("42", "a JSON int"),
+        ('{"format_version": 2, "n": 1}', "format_version 2; this pii reads version 1"),
+        ('{"format_version": 1, "n": "ten", "environment": {}, "classifiers": []}', "'n' is a str"),
+        ('{"format_version": 1, "n": 1, "environment": {"model": null, "data": null, '
+         '"date": "d"}, "classifiers": [{"name": 3}]}', "classifiers[0].'name' is a int"),
+    ],
+)  # fmt: skip
+def test_report_and_compare_refuse_what_is_not_a_report(tmp_path, content, message):
+    """Regression: a list, a number, wrong types or another version gave tracebacks (or were
+    accepted by compare)."""
+    folder = tmp_path / "r"
+    folder.mkdir()
+    (folder / "report.json").write_text(content)
+    good = Path("bench/results/smollm2-135m/report.json")
+    for args in (["report", str(folder)], ["compare", str(good), str(folder / "report.json")]):
+        result = CliRunner().invoke(app, args)
+        assert result.exit_code == 1, (args, result.output)
+        assert message in " ".join(result.output.split()) and "Traceback" not in result.output

@@ -273,28 +273,22 @@ def compare(
     b: Annotated[Path, typer.Argument(help="Second report.json (e.g. a 3B model on a Mac).")],
 ) -> None:
     """Compare two saved bench runs side by side (accuracy, latency, machine)."""
-    reports = []
-    for path in (a, b):
-        try:
-            reports.append(json.loads(Path(path).read_text(encoding="utf-8")))
-        except FileNotFoundError:
-            raise DataError(f"{path}: report not found; run `pii bench --out DIR` first") from None
-        except (json.JSONDecodeError, UnicodeDecodeError) as e:
-            raise DataError(f"{path}: not a JSON report ({e})") from None
-        if "classifiers" not in reports[-1] or "environment" not in reports[-1]:
-            raise DataError(f"{path}: not a pii bench report (no classifiers/environment)")
+    from pii.report_format import read_report
+
+    reports = [read_report(path) for path in (a, b)]
     for path, rep in zip((a, b), reports, strict=True):
         env = rep["environment"]
+        data_name = Path(env["data"]).name if env.get("data") else "records"
         _print_headline(
             rep,
-            f"{path}: {env['model'] or 'no LLM'} on {Path(env['data']).name}, {env['processor']}, "
-            f"GEMM {env['gemm_gflops']} GFLOP/s",
+            f"{path}: {env['model'] or 'no LLM'} on {data_name}, {env.get('processor', '?')}, "
+            f"GEMM {env.get('gemm_gflops') or 'n/a'} GFLOP/s",
         )
         if rep.get("verdict"):
             out.print(
                 f"  verdict: {rep['verdict']['verdict']} - {rep['verdict']['why']}", highlight=False
             )
-    if reports[0]["environment"]["data_sha256"] != reports[1]["environment"]["data_sha256"]:
+    if reports[0]["environment"].get("data_sha256") != reports[1]["environment"].get("data_sha256"):
         err.print("note: the two runs used different data files; compare their numbers with care")
 
 

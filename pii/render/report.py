@@ -374,6 +374,7 @@ def rerender(directory: Path) -> Path:
     after checking them against the folder's manifest; the set is replaced as a unit."""
     from pii.errors import DataError
     from pii.publish import check, publish
+    from pii.report_format import read_report
 
     changed = check(directory)
     if changed:
@@ -381,7 +382,7 @@ def rerender(directory: Path) -> Path:
             f"{directory}: {', '.join(changed)} changed since the bench wrote them (manifest.json "
             "does not match); re-run `pii bench` rather than mix files of two runs"
         )
-    report = json.loads((directory / "report.json").read_text(encoding="utf-8"))
+    report = read_report(directory / "report.json")
     images = {p.name: p.read_bytes() for p in sorted(directory.glob("*.png"))}
     files = report_set(report, images)
     files["report.json"] = (directory / "report.json").read_bytes()  # kept byte for byte

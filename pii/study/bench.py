@@ -34,9 +34,9 @@ from pii import netguard
 from pii.classifiers.protocol import Classifier, has_scores
 from pii.metrics import stats
 from pii.provenance import peak_memory_gb
+from pii.report_format import FORMAT_VERSION
 from pii.study.environment import basic, size_mb
 
-FORMAT_VERSION = 1
 SWEEP_BATCHES = (1, 4, 8, 16, 32)
 PAIR = ("fewshot", "adapter")  # the verdict: does the adapter beat the prompted baseline?
 

@@ -176,9 +176,10 @@ def load(report_path: Path, training_path: Path | None = None) -> Measured:
     from pii.classifiers.fewshot import default_config_path
     from pii.engine.adapters import read_record
     from pii.paths import project_path
+    from pii.report_format import read_report
 
     report_path = project_path(report_path)
-    report = _read_json(report_path, "bench report", "run `pii bench --out DIR` first")
+    report = read_report(report_path)
     if training_path is None:
         adapter = ((report.get("environment") or {}).get("adapter") or {}).get("path")
         if not adapter:

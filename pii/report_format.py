@@ -1,0 +1,64 @@
+"""The bench report's file format (report.json): its version and the one reader that checks
+it, used by `pii report`, `pii compare` and `pii decide`.
+
+The reader refuses what is not a report before anything uses it: a file that is not JSON,
+JSON that is not an object, another `format_version` (it names the version found and the
+one it reads), and missing or wrong-typed fields the renderers rely on. Every refusal is a
+DataError naming the file and the field.
+
+Left out: writing reports (pii.study.bench) and what their numbers mean.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from pii.errors import DataError
+
+FORMAT_VERSION = 1
+
+# field -> type, at the top level, in `environment` and in each classifier section
+_TOP = {"n": int, "environment": dict, "classifiers": list}
+_ENV = {"model": (str, type(None)), "data": (str, type(None)), "date": str}
+_SECTION = {"name": str, "threshold": (int, float), "scores": dict, "ci95": dict, "slices": dict}
+
+
+def _check(obj: dict[str, Any], fields: dict[str, Any], where: str, path: Path) -> None:
+    for key, kind in fields.items():
+        if key not in obj:
+            raise DataError(f"{path}: {where}'{key}' is missing; not a complete pii bench report")
+        if not isinstance(obj[key], kind) or isinstance(obj[key], bool):
+            raise DataError(
+                f"{path}: {where}'{key}' is a {type(obj[key]).__name__}; "
+                "the file is not a pii bench report (or was edited)"
+            )
+
+
+def read_report(path: str | Path) -> dict[str, Any]:
+    """A bench report.json, checked; DataError naming the file and the problem."""
+    path = Path(path)
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise DataError(f"{path}: report not found; run `pii bench --out DIR` first") from None
+    except IsADirectoryError:
+        raise DataError(f"{path}: is a folder; give its report.json") from None
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as e:
+        raise DataError(f"{path}: not a JSON report ({e})") from None
+    if not isinstance(data, dict):
+        raise DataError(f"{path}: a JSON {type(data).__name__}, not a pii bench report (an object)")
+    found = data.get("format_version")
+    if found != FORMAT_VERSION:
+        raise DataError(
+            f"{path}: report format_version {found!r}; this pii reads version {FORMAT_VERSION} "
+            "(re-run `pii bench` with this version)"
+        )
+    _check(data, _TOP, "", path)
+    _check(data["environment"], _ENV, "environment.", path)
+    for i, section in enumerate(data["classifiers"]):
+        if not isinstance(section, dict):
+            raise DataError(f"{path}: classifiers[{i}] is not an object")
+        _check(section, _SECTION, f"classifiers[{i}].", path)
+    return data
