@@ -71,8 +71,23 @@ def read_texts(path: str | Path) -> list[tuple[str, str]]:
 
 
 def write_atomic(path: str | Path, data: str | bytes) -> None:
-    """Write a whole file atomically: readers see the old file or the new one, never half."""
+    """Write a whole file atomically: readers see the old file or the new one, never half.
+    A path that cannot be written (a folder in the way, a file where a folder should be, no
+    permission, a full disk) is a DataError naming it; the old file stays as it was."""
     path = Path(path)
+    try:
+        _write_atomic(path, data)
+    except OSError as e:
+        if path.is_dir():
+            why = "is a folder; give a file name"
+        elif any(p.exists() and not p.is_dir() for p in path.parents):
+            why = "a file stands where a folder of this path should be"
+        else:
+            why = e.strerror or type(e).__name__
+        raise DataError(f"{path}: cannot write ({why}); nothing was changed") from None
+
+
+def _write_atomic(path: Path, data: str | bytes) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     mode = "wb" if isinstance(data, bytes) else "w"
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")

@@ -32,3 +32,28 @@ def test_read_texts_names_the_line_of_invalid_utf8(tmp_path):
     path.write_bytes(b"fine\nbad \xff byte\n")
     with pytest.raises(DataError, match=r"t.txt:2: invalid UTF-8"):
         read_texts(path)
+
+
+def test_unwritable_destinations_are_one_line_errors_and_change_nothing(tmp_path):
+    """Regression: `golden import --out DIR` and `decide --out FILE` gave tracebacks."""
+    from typer.testing import CliRunner
+
+    from pii.cli import app
+    from pii.errors import DataError
+    from pii.jsonl import write_atomic
+
+    a_file = tmp_path / "a-file"
+    a_file.write_text("keep")
+    with pytest.raises(DataError, match="a file stands where a folder"):
+        write_atomic(a_file / "decision.json", "{}")
+    with pytest.raises(DataError, match="is a folder; give a file name"):
+        write_atomic(tmp_path, "{}")
+    assert a_file.read_text() == "keep"
+    result = CliRunner().invoke(app, ["decide", "--calls-per-month", "1000", "--out", str(a_file)])
+    assert result.exit_code == 1 and "Traceback" not in result.output
+    corpus = tmp_path / "c.json"
+    corpus.write_text('[{"full_text": "Call Ann Lee at 0176 1234567", "spans": []}]')
+    args = ["golden", "import", str(corpus), "--format", "presidio-research"]
+    result = CliRunner().invoke(app, [*args, "--map", "PERSON=PERSON_NAME", "--out", str(tmp_path)])
+    assert result.exit_code == 1 and "is a folder" in result.output
+    assert "Traceback" not in result.output
