@@ -222,3 +222,37 @@ def test_wrong_types_are_one_line_errors_before_training(tmp_path, content, mess
     result = CliRunner().invoke(app, ["train", "--config", str(path), "--out", str(tmp_path / "o")])
     assert result.exit_code == 1 and "Traceback" not in result.output
     assert not (tmp_path / "o").exists()
+
+
+def test_leftovers_of_a_killed_run_are_named_and_a_killed_save_recovers(tiny_model, data, tmp_path):
+    """Regression: after a kill, a plain rerun said "use --resume", --resume said "nothing
+    to resume", and a save killed between its renames lost the checkpoint."""
+    import shutil
+
+    out = tmp_path / "killed"
+    (out / "checkpoint").mkdir(parents=True)  # killed before the first save
+    with pytest.raises(ConfigError, match="stopped before its first checkpoint; use --force"):
+        run(config(tiny_model, iters=4), out, data)
+    with pytest.raises(ConfigError, match="stopped before it saved a checkpoint"):
+        run(config(tiny_model, iters=4), out, data, resume=True)
+    assert run(config(tiny_model, iters=4), out, data, force=True)["best"]
+
+    from pii.training import checkpoint
+
+    real_save = checkpoint.save
+
+    def save_then_crash(*args, **kwargs):
+        real_save(*args, **kwargs)
+        raise KeyboardInterrupt
+
+    cut = tmp_path / "cut"
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(checkpoint, "save", save_then_crash)
+        with pytest.raises(KeyboardInterrupt):
+            run(config(tiny_model), cut, data)
+    # the next save was killed between its renames: checkpoint/ moved aside, .tmp written
+    (cut / "checkpoint").rename(cut / "checkpoint.old")
+    shutil.copytree(cut / "checkpoint.old", cut / "checkpoint.tmp")
+    resumed = run(config(tiny_model), cut, data, resume=True)
+    assert resumed["history"][0]["step"] == 4
+    assert not (cut / "checkpoint.old").exists() and not (cut / "checkpoint").exists()

@@ -1,8 +1,10 @@
 """A training run's resumable state: the step, history, best entry and counters (`RunState`),
 saved with the adapter weights and the optimizer state into `out/checkpoint/`.
 
-A save writes `checkpoint.tmp/` and renames it over `checkpoint/`, so a run killed while
-saving keeps the previous checkpoint. Left out: when to save (pii.training.loop).
+A save writes `checkpoint.tmp/`, moves the previous `checkpoint/` aside to `checkpoint.old/`
+and renames the new one into place: a run killed at any point keeps a checkpoint to resume
+from (`recover` puts `.old` back when the kill fell between the two renames). Left out:
+when to save (pii.training.loop).
 """
 
 from __future__ import annotations
@@ -45,9 +47,20 @@ def save(out: Path, model: nn.Module, optimizer: Any, state: RunState, cfg: Trai
     (tmp / "state.json").write_text(
         json.dumps({"config": asdict(cfg), "state": asdict(state)}, indent=2)
     )
-    final = out / "checkpoint"
-    shutil.rmtree(final, ignore_errors=True)
+    final, old = out / "checkpoint", out / "checkpoint.old"
+    shutil.rmtree(old, ignore_errors=True)
+    if final.exists():
+        final.rename(old)  # killed from here to the next line: recover() puts it back
     tmp.rename(final)
+    shutil.rmtree(old, ignore_errors=True)
+
+
+def recover(out: Path) -> None:
+    """Undo a save killed between its two renames: the previous checkpoint comes back."""
+    old, final = out / "checkpoint.old", out / "checkpoint"
+    if old.is_dir() and not (final / "state.json").is_file():
+        shutil.rmtree(final, ignore_errors=True)
+        old.rename(final)
 
 
 def restore_optimizer(optimizer: Any, model: nn.Module, path: Path) -> None:
@@ -72,6 +85,7 @@ RUN_FILES = frozenset(
         "training.json",
         "checkpoint",
         "checkpoint.tmp",
+        "checkpoint.old",
         ".adapters.tmp.safetensors",
     }
 )
@@ -94,3 +108,14 @@ def remove_run(out: Path) -> None:
             shutil.rmtree(path)
         elif path.exists():
             path.unlink()
+
+
+def resumable(out: Path) -> bool:
+    """A checkpoint a run can continue from (a save killed half-way leaves checkpoint.tmp and
+    the previous checkpoint/ intact)."""
+    return (out / "checkpoint" / "state.json").is_file()
+
+
+def has_run_files(out: Path) -> bool:
+    """Anything a run writes, e.g. the leftovers of one killed before its first save."""
+    return out.is_dir() and any((out / name).exists() for name in RUN_FILES)

@@ -166,12 +166,20 @@ def run(
                 f"{out}: --force removes only an adapter pii wrote, and this folder holds "
                 f"{len(foreign)} other file(s) or folder(s); choose another --out"
             )
+    checkpoint.recover(out)
+    resumable, finished = checkpoint.resumable(out), (out / "training.json").exists()
+    partial = not resumable and not finished and checkpoint.has_run_files(out)
     if resume:
         ckpt = out / "checkpoint" / "state.json"
-        if not ckpt.exists():
-            raise ConfigError(
-                f"{out}: nothing to resume (no checkpoint/state.json); start without --resume"
+        if not resumable:
+            why = (
+                "the run finished (training.json is there)"
+                if finished
+                else "the run was stopped before it saved a checkpoint; start over with --force"
+                if partial
+                else "no checkpoint/state.json; start without --resume"
             )
+            raise ConfigError(f"{out}: nothing to resume: {why}")
         saved = json.loads(ckpt.read_text())
         if saved["config"] != asdict(cfg):
             diff = sorted(k for k in saved["config"] if saved["config"][k] != asdict(cfg).get(k))
@@ -179,9 +187,14 @@ def run(
                 f"{out}: --resume needs the same config as the interrupted run; differs in {diff}"
             )
         state = RunState(**saved["state"])
-    elif not force and ((out / "training.json").exists() or (out / "checkpoint").exists()):
+    elif not force and (finished or resumable):
         raise ConfigError(
             f"{out}: already holds an adapter or a checkpoint; use --resume to continue, or --force to start over"
+        )
+    elif not force and partial:
+        raise ConfigError(
+            f"{out}: holds the files of a run stopped before its first checkpoint; "
+            "use --force to start over"
         )
 
     for path in (train_path, valid_path):
