@@ -54,7 +54,13 @@ def read_texts(path: str | Path) -> list[tuple[str, str]]:
     (one text a line). Ids default to `<line number>`."""
     path = Path(path)
     items: list[tuple[str, str]] = []
-    if path.suffix == ".jsonl":
+    suffix = path.suffix.lower()
+    if suffix in (".json", ".csv", ".tsv"):
+        raise DataError(
+            f"{path}: a {suffix} file; give JSONL (one JSON object with a `text` field a line) "
+            "or plain text (one text a line, any other extension)"
+        )
+    if suffix == ".jsonl":
         for lineno, obj in iter_jsonl(path):
             text = obj.get("text")
             if not isinstance(text, str):

@@ -18,6 +18,7 @@ from rich.tree import Tree
 
 from pii.cli.base import handle_errors, out
 from pii.config_file import read_settings
+from pii.errors import DataError
 from pii.render.decision import cost_rows, training_line, write
 from pii.study.decide import KEYS, Decision, Supplied
 
@@ -125,7 +126,13 @@ def decide(
     s = supplied({k: given[k] for k in KEYS}, config)
     paths = report or [Path("bench/results/smollm2-135m/report.json")]
     decisions = [decide_lib(load(p, training), s) for p in paths]
-    payload = json.dumps({"decisions": [d.to_dict() for d in decisions]}, indent=2) + "\n"
+    try:  # strict JSON: a NaN or Infinity would make the file unreadable elsewhere
+        body = json.dumps(
+            {"decisions": [d.to_dict() for d in decisions]}, indent=2, allow_nan=False
+        )
+    except ValueError:
+        raise DataError("the decision holds a non-finite number; check the inputs") from None
+    payload = body + "\n"
     if output is not None:
         write(output, decisions, payload)
     if as_json:

@@ -100,6 +100,30 @@ def write_training(out: Path, info: dict[str, Any]) -> None:
     write_atomic(out / "training.json", json.dumps(record, indent=2) + "\n")
 
 
+def _check_config(path: Path, info: dict[str, Any], depth: int) -> None:
+    """adapter_config.json must agree with training.json and fit the model's depth."""
+    try:
+        config = json.loads((path / "adapter_config.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError) as e:
+        raise ModelError(
+            f"{path}: unreadable adapter_config.json ({e}); re-train the adapter"
+        ) from None
+    layers = config.get("num_layers") if isinstance(config, dict) else None
+    if not isinstance(layers, int) or isinstance(layers, bool) or layers < 1:
+        raise ModelError(f"{path}: adapter_config.json num_layers={layers!r}; re-train the adapter")
+    if depth and layers > depth:
+        raise ModelError(
+            f"{path}: adapter_config.json puts LoRA on {layers} blocks but the model has {depth}; "
+            "the adapter belongs to another model"
+        )
+    named = config.get("model")
+    if named is not None and named != info.get("base_model"):
+        raise ModelError(
+            f"{path}: adapter_config.json names base model {named!r} but training.json "
+            f"{info.get('base_model')!r}; the folder mixes two adapters: re-train or re-copy it"
+        )
+
+
 def check_base(path: Path, info: dict[str, Any], model: str, model_dir: Path) -> None:
     """Refuse an adapter trained on other base weights."""
     expected = info.get("base_model_sha256")
@@ -120,6 +144,7 @@ def apply_adapter(net: Any, path: Path, model: str, model_dir: Path | None = Non
 
     info = read_training(path)
     check_base(path, info, model, model_dir or models.resolve(model))
+    _check_config(path, info, len(getattr(getattr(net, "model", net), "layers", [])))
     try:
         return load_adapters(net, str(path))
     except ValueError as e:

@@ -137,6 +137,9 @@ def _read(path: Path, problems: list[Problem]) -> list[_Row]:
         line, message = (int(m[1]), m[2]) if m else (0, str(e).removeprefix(f"{path}: "))
         suffix = "; the rest of the file was not checked" if m else ""
         problems.append(Problem(str(path), line, "?", message + suffix))
+        return rows
+    if not rows:  # the bench and the trainer refuse an empty file: say so here first
+        problems.append(Problem(str(path), 0, "?", "no records; a golden file needs at least one"))
     return rows
 
 

@@ -22,6 +22,7 @@ Left out: reading the artifacts (pii.study.evidence); printing and argument pars
 
 from __future__ import annotations
 
+import math
 from dataclasses import asdict, dataclass, field, fields
 from typing import Any
 
@@ -67,6 +68,8 @@ class Supplied:
                 continue
             if not isinstance(value, int | float) or isinstance(value, bool) or value < 0:
                 raise ConfigError(f"{f.name} = {value!r}: expected a number >= 0")
+            if not math.isfinite(value):
+                raise ConfigError(f"{f.name} = {value!r}: expected a finite number")
         for name in ("prevalence", "min_f1", "min_recall", "max_fpr"):
             value = getattr(self, name)
             if value is not None and value > 1:
