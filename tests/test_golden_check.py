@@ -231,3 +231,14 @@ def test_stats_count_texts_per_length_band():
         "1000-2999": 1,
         "3000+": 1,
     }
+
+
+def test_a_template_id_that_is_not_label_like_is_not_echoed(tmp_path):
+    """Regression: golden check printed template_id values verbatim (they may hold text)."""
+    secret = "Call Jane Doe on 0176 1234567"
+    a, b = tmp_path / "train.jsonl", tmp_path / "valid.jsonl"
+    write(a, [rec("train", 1, secret, "one text here please", ("PHONE",))])
+    write(b, [rec("valid", 1, secret, "another text entirely", ("PHONE",))])
+    result = runner.invoke(app, ["golden", "check", str(a), str(b)])
+    assert result.exit_code == 1 and "a str" in result.output
+    assert "Jane" not in result.output

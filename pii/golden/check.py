@@ -40,7 +40,13 @@ from pathlib import Path
 from typing import Any
 
 from pii.errors import DataError
-from pii.golden.schema import HAND_TEMPLATE_ID, IMPORT_TEMPLATE_ID, record_id, validate_record
+from pii.golden.schema import (
+    HAND_TEMPLATE_ID,
+    IMPORT_TEMPLATE_ID,
+    record_id,
+    show,
+    validate_record,
+)
 from pii.jsonl import iter_jsonl
 from pii.taxonomy import HELD_OUT_FORMATS, HELD_OUT_TYPES
 
@@ -189,7 +195,7 @@ def _cross_file(rows_by_file: dict[str, list[_Row]], problems: list[Problem]) ->
                         file,
                         row.line,
                         row.id,
-                        f"template_id {tid!r} is also used in "
+                        f"template_id {show(tid)} is also used in "
                         f"{others}; a template must stay in one split",
                     )  # fmt: skip
                 )
