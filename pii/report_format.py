@@ -11,11 +11,11 @@ Left out: writing reports (pii.study.bench) and what their numbers mean.
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any
 
 from pii.errors import DataError
+from pii.jsonl import read_json_object
 
 FORMAT_VERSION = 1
 
@@ -39,16 +39,7 @@ def _check(obj: dict[str, Any], fields: dict[str, Any], where: str, path: Path) 
 def read_report(path: str | Path) -> dict[str, Any]:
     """A bench report.json, checked; DataError naming the file and the problem."""
     path = Path(path)
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise DataError(f"{path}: report not found; run `pii bench --out DIR` first") from None
-    except IsADirectoryError:
-        raise DataError(f"{path}: is a folder; give its report.json") from None
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as e:
-        raise DataError(f"{path}: not a JSON report ({e})") from None
-    if not isinstance(data, dict):
-        raise DataError(f"{path}: a JSON {type(data).__name__}, not a pii bench report (an object)")
+    data = read_json_object(path, "report", "run `pii bench --out DIR` first")
     found = data.get("format_version")
     if found != FORMAT_VERSION:
         raise DataError(

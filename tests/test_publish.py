@@ -137,7 +137,7 @@ def test_bench_keeps_the_results_when_the_report_cannot_be_written(data, tmp_pat
 @pytest.mark.parametrize(
     ("content", "message"),
     [
-        ("[1, 2]", "a JSON list, not a pii bench report"),
+        ("[1, 2]", "a JSON list, not a report"),
         ("42", "a JSON int"),
         ('{"format_version": 2, "n": 1}', "format_version 2; this pii reads version 1"),
         ('{"format_version": 1, "n": "ten", "environment": {}, "classifiers": []}', "'n' is a str"),

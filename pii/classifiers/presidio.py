@@ -150,17 +150,3 @@ def load_presidio(artifact: str | Path | None = None) -> PresidioClassifier:
 
     clf.artifacts += [path, spacy.util.get_package_path(SPACY_MODEL)]
     return clf
-
-
-def load(model: str | None = None, config: Path | None = None, adapter: Path | None = None) -> Any:
-    """The registry's loader: the fitted artifact at `config` (default bench/baselines/presidio.json)."""
-    return load_presidio(config)
-
-
-def check(
-    model: str | None = None, config: Path | None = None, adapter: Path | None = None
-) -> None:
-    """The registry's pre-flight check: the artifact is there and readable (no model load)."""
-    from pii.classifiers import artifact
-
-    artifact.check_kind("presidio", config)

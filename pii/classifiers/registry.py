@@ -22,14 +22,15 @@ class Kind:
     name: str
     loader: str  # "module:function"
     llm: bool = False  # runs on the MLX engine (has a model, tokens, a compute floor)
+    artifact: bool = False  # a fitted JSON artifact (bench/baselines/KIND.json): loader(config)
 
 
 _KINDS = (
     Kind("fewshot", "pii.classifiers.fewshot:load", llm=True),
     Kind("adapter", "pii.classifiers.adapter:load", llm=True),
-    Kind("rules", "pii.classifiers.rules:load"),
-    Kind("tfidf", "pii.classifiers.tfidf:load"),
-    Kind("presidio", "pii.classifiers.presidio:load"),
+    Kind("rules", "pii.classifiers.rules:load_rules", artifact=True),
+    Kind("tfidf", "pii.classifiers.tfidf:load_tfidf", artifact=True),
+    Kind("presidio", "pii.classifiers.presidio:load_presidio", artifact=True),
     Kind("apple-fm", "pii.classifiers.applefm:load"),
 )
 REGISTRY = {k.name: k for k in _KINDS}
@@ -59,7 +60,13 @@ def preflight(
     """Check a kind's inputs (files, configs) without loading a model, so a bench fails in
     seconds rather than after the classifiers before it have run. Kinds without a `check`
     function pass."""
-    module, _, _ = get(kind).loader.partition(":")
+    k = get(kind)
+    if k.artifact:
+        from pii.classifiers.artifact import check_kind
+
+        check_kind(kind, config)
+        return
+    module, _, _ = k.loader.partition(":")
     check_fn = getattr(importlib.import_module(module), "check", None)
     if check_fn is not None:
         check_fn(model=model, config=config, adapter=adapter)
@@ -77,9 +84,10 @@ def load_classifier(
     tuned prompt config; for rules, tfidf and presidio it is their JSON artifact (default:
     bench/baselines/KIND.json); `model` is used by the LLM kinds only; `adapter` by the
     adapter kind only."""
-    module, _, function = get(kind).loader.partition(":")
+    k = get(kind)
+    module, _, function = k.loader.partition(":")
     load = getattr(importlib.import_module(module), function)
-    clf = load(model=model, config=config, adapter=adapter)
+    clf = load(config) if k.artifact else load(model=model, config=config, adapter=adapter)
     if threshold is not None:
         if not has_scores(clf):
             raise ConfigError(f"--threshold does not apply to {kind}: it yields decisions only")

@@ -327,17 +327,3 @@ def fit(
     }
     data["bytes"] = art.write(out, data)
     return data
-
-
-def load(model: str | None = None, config: Path | None = None, adapter: Path | None = None) -> Any:
-    """The registry's loader: the fitted artifact at `config` (default bench/baselines/rules.json)."""
-    return load_rules(config)
-
-
-def check(
-    model: str | None = None, config: Path | None = None, adapter: Path | None = None
-) -> None:
-    """The registry's pre-flight check: the artifact is there and readable (no model load)."""
-    from pii.classifiers import artifact
-
-    artifact.check_kind("rules", config)

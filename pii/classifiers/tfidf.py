@@ -145,17 +145,3 @@ def load_tfidf(artifact: str | Path | None = None) -> TfidfClassifier:
     clf = TfidfClassifier.from_json(art.read(path, "tfidf"), str(path))
     clf.artifacts.append(path)
     return clf
-
-
-def load(model: str | None = None, config: Path | None = None, adapter: Path | None = None) -> Any:
-    """The registry's loader: the fitted artifact at `config` (default bench/baselines/tfidf.json)."""
-    return load_tfidf(config)
-
-
-def check(
-    model: str | None = None, config: Path | None = None, adapter: Path | None = None
-) -> None:
-    """The registry's pre-flight check: the artifact is there and readable (no model load)."""
-    from pii.classifiers import artifact
-
-    artifact.check_kind("tfidf", config)

@@ -25,6 +25,17 @@ def transfer_lines(report: dict[str, Any]) -> list[str]:
     ]
 
 
+def cut_note(part: dict[str, Any]) -> str:
+    """Which classifiers read only the head of some texts (the rest of those was not seen)."""
+    cut = [f"{c['name']} {c['truncated']}" for c in part["classifiers"] if c.get("truncated")]
+    if not cut:
+        return ""
+    return (
+        f"**Texts cut to the token budget** (out of {part['n']}; the classifier saw only their "
+        f"head): {', '.join(cut)}."
+    )
+
+
 def ood_section(report: dict[str, Any]) -> list[str]:
     """The OOD set's headline, verdict and slices by style (format) and language."""
     ood = report.get("ood")
@@ -36,6 +47,8 @@ def ood_section(report: dict[str, Any]) -> list[str]:
         v = ood["verdict"]
         lines += [f"Verdict on this set alone: **{v['verdict']}**: {v['why']}.", ""]
     lines += [*table(HEADLINE_HEADER, headline_rows(ood)), ""]
+    if cut_note(ood):
+        lines += [cut_note(ood), ""]
     lines += ["Latency and tokens are measured on the test set only.", ""]
     for key, title, metric in (
         ("format", "F1 per style (format)", "f1"),

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from pii.render.headline import HEADLINE_HEADER, headline_rows
-from pii.render.ood import ood_section, transfer_lines
+from pii.render.ood import cut_note, ood_section, transfer_lines
 from pii.render.tables import NA, fmt, mb, ms, num, table
 from pii.render.tables import html_page as html_page_of
 
@@ -200,6 +200,7 @@ def _headline(report: dict[str, Any]) -> list[str]:
         "Intervals: 95% bootstrap (1,000 resamples). Thresholds come from the validation "
         "split, never from the benched data.",
         "",
+        *([cut_note(report), ""] if cut_note(report) else []),
     ]
 
 
@@ -376,7 +377,8 @@ def rerender(directory: Path) -> Path:
     from pii.publish import check, publish
     from pii.report_format import read_report
 
-    changed = check(directory)
+    # The pages are what a re-render rebuilds; the data and the plots must be the run's own.
+    changed = [name for name in check(directory) if name not in ("report.md", "report.html")]
     if changed:
         raise DataError(
             f"{directory}: {', '.join(changed)} changed since the bench wrote them (manifest.json "

@@ -12,12 +12,12 @@ reads a text.
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from pii.errors import DataError
+from pii.jsonl import read_json_object
 
 
 @dataclass(frozen=True)
@@ -156,20 +156,6 @@ def measure(
     )
 
 
-def _read_json(path: Path, what: str, fix: str) -> dict[str, Any]:
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise DataError(f"{path}: {what} not found; {fix}") from None
-    except IsADirectoryError:
-        raise DataError(f"{path}: is a directory, expected the {what} file") from None
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as e:
-        raise DataError(f"{path}: unreadable {what} ({e})") from None
-    if not isinstance(data, dict):
-        raise DataError(f"{path}: not a {what} (expected a JSON object)")
-    return data
-
-
 def load(report_path: Path, training_path: Path | None = None) -> Measured:
     """Read a report, its adapter's training.json (from the report unless given) and the
     tuned baseline config of its model (for the generation-mode format-failure rate)."""
@@ -191,5 +177,5 @@ def load(report_path: Path, training_path: Path | None = None) -> Measured:
     config_path = default_config_path(model) if model else None
     config = None
     if config_path is not None and config_path.is_file():
-        config = _read_json(config_path, "baseline config", "re-run `pii baseline tune`")
+        config = read_json_object(config_path, "baseline config", "re-run `pii baseline tune`")
     return measure(report, training, config, source=str(report_path))
