@@ -21,5 +21,10 @@ class ConfigError(PiiError):
     """A configuration file or option value is invalid."""
 
 
+class UsageError(ConfigError):
+    """An option names something that does not exist (an unknown classifier): the CLI's
+    usage error, exit code 2, like typer's own."""
+
+
 class NetworkBlockedError(PiiError):
     """Something tried to reach the network while the guard was active."""

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+import sys
 import tempfile
 from collections.abc import Iterable, Iterator
 from pathlib import Path
@@ -15,20 +16,30 @@ from typing import Any
 
 from pii.errors import DataError
 
+STDIN = "-"  # read_texts("-") reads standard input
+
 
 def _lines(path: Path) -> Iterator[tuple[int, str]]:
+    """(line number, decoded line) of a file, or of standard input for "-"."""
+    if str(path) == STDIN:
+        yield from _decoded(sys.stdin.buffer.read().splitlines(keepends=True), "<stdin>")
+        return
     if not path.exists():
         raise DataError(f"{path}: file not found")
     if path.is_dir():
         raise DataError(f"{path}: is a directory, expected a file")
     with path.open("rb") as f:
-        for lineno, raw in enumerate(f, start=1):
-            try:
-                yield lineno, raw.decode("utf-8")
-            except UnicodeDecodeError as e:
-                raise DataError(
-                    f"{path}:{lineno}: invalid UTF-8 at byte {e.start}; re-save the file as UTF-8"
-                ) from None
+        yield from _decoded(f, str(path))
+
+
+def _decoded(raw_lines: Iterable[bytes], where: str) -> Iterator[tuple[int, str]]:
+    for lineno, raw in enumerate(raw_lines, start=1):
+        try:
+            yield lineno, raw.decode("utf-8")
+        except UnicodeDecodeError as e:
+            raise DataError(
+                f"{where}:{lineno}: invalid UTF-8 at byte {e.start}; save or send it as UTF-8"
+            ) from None
 
 
 def iter_jsonl(path: str | Path) -> Iterator[tuple[int, dict[str, Any]]]:
@@ -53,6 +64,8 @@ def read_texts(path: str | Path) -> list[tuple[str, str]]:
     """(id, text) pairs from a .jsonl file (a `text` field, optional `id`) or a .txt file
     (one text a line). Ids default to `<line number>`."""
     path = Path(path)
+    if str(path) == STDIN:
+        return _read_stdin(path)
     items: list[tuple[str, str]] = []
     suffix = path.suffix.lower()
     if suffix in (".json", ".csv", ".tsv"):
@@ -73,6 +86,30 @@ def read_texts(path: str | Path) -> list[tuple[str, str]]:
                 items.append((str(lineno), line))
     if not items:
         raise DataError(f"{path}: no texts found")
+    return items
+
+
+def _read_stdin(path: Path) -> list[tuple[str, str]]:
+    """Standard input as JSONL when its first non-blank line is a JSON object, else text
+    lines (ids: line numbers)."""
+    lines = [(n, line) for n, line in _lines(path) if line.strip()]
+    if not lines:
+        raise DataError("<stdin>: no texts found")
+    items: list[tuple[str, str]] = []
+    if lines[0][1].lstrip().startswith("{"):
+        for lineno, line in lines:
+            try:
+                obj = json.loads(line)
+            except json.JSONDecodeError as e:
+                raise DataError(
+                    f"<stdin>:{lineno}: malformed JSON ({e.msg}); one object a line"
+                ) from None
+            text = obj.get("text") if isinstance(obj, dict) else None
+            if not isinstance(text, str):
+                raise DataError(f"<stdin>:{lineno}: missing string field 'text'")
+            items.append((str(obj.get("id", lineno)), text))
+    else:
+        items = [(str(n), line.rstrip("\r\n")) for n, line in lines]
     return items
 
 

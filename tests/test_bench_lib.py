@@ -134,7 +134,7 @@ def test_cli_bench_on_fake_arms_gate_exit_code(records, tmp_path, fake_kinds, mo
     result = CliRunner().invoke(app, [*args, "--fail-under", "f1=0.5"])
     assert result.exit_code == 0, result.output
     result = CliRunner().invoke(app, [*args, "--classifiers", "fewshot,nope"])
-    assert result.exit_code == 1 and "unknown classifier 'nope'" in result.output
+    assert result.exit_code == 2 and "unknown classifier 'nope'" in result.output
 
 
 @pytest.fixture

@@ -99,6 +99,6 @@ def test_bench_cheap_classifiers_without_an_llm(splits, monkeypatch):
 def test_bench_rejects_unknown_and_repeated_classifiers(splits):
     d, _, va = splits
     result = run("bench", "--data", va, "--classifiers", "rules,regex")
-    assert result.exit_code == 1 and "unknown classifier 'regex'" in result.output
+    assert result.exit_code == 2 and "unknown classifier 'regex'" in result.output
     result = run("bench", "--data", va, "--classifiers", "rules,rules")
-    assert result.exit_code == 1 and "twice" in result.output
+    assert result.exit_code == 2 and "twice" in result.output

@@ -206,3 +206,38 @@ def test_stray_words_of_an_unquoted_text_are_counted_not_echoed():
         assert "jane.doe@mail.com" not in result.output and "Doe" not in result.output
         flat = " ".join(result.output.replace("│", " ").split())  # the error panel wraps
         assert "got 2 unexpected extra argument(s)" in flat
+
+
+def test_classify_reads_stdin_as_jsonl_or_text_lines():
+    """Regression (issue 16): `-f -` answered "-: file not found"."""
+    import json as _json
+
+    from typer.testing import CliRunner
+
+    from pii.cli import app
+
+    args = ["classify", "--classifier", "rules", "-f", "-", "--json"]
+    result = CliRunner().invoke(
+        app, args, input="Call Jane Doe on 0176 4829 1157\nThe build passed.\n"
+    )
+    assert result.exit_code == 0, result.output
+    rows = [_json.loads(line) for line in result.stdout.splitlines()]
+    assert [r["id"] for r in rows] == ["1", "2"] and rows[0]["has_pii"] and not rows[1]["has_pii"]
+    lines = '{"id": "a7", "text": "Mail jo.lee@web.de"}\n{"id": "b", "text": "No data."}\n'
+    result = CliRunner().invoke(app, args, input=lines)
+    assert [_json.loads(x)["id"] for x in result.stdout.splitlines()] == ["a7", "b"]
+    result = CliRunner().invoke(app, args, input="")
+    assert result.exit_code == 1 and "<stdin>: no texts found" in result.output
+
+
+def test_adapter_kind_defaults_to_the_shipped_adapter_and_unknown_kinds_are_usage_errors():
+    """Regression (issue 16): --classifier adapter needed --adapter although the bench used
+    the shipped one; an unknown classifier exited 1, not 2 as the README promises."""
+    from typer.testing import CliRunner
+
+    from pii.classifiers.registry import preflight
+    from pii.cli import app
+
+    preflight("adapter", "smollm2-135m")  # finds adapters/smollm2-135m, loads no model
+    result = CliRunner().invoke(app, ["classify", "--classifier", "foo", "x"])
+    assert result.exit_code == 2 and "unknown classifier 'foo'" in result.output

@@ -38,11 +38,8 @@ def load_adapter_classifier(adapter: str | Path, model: str | None = None, **kwa
 
 def load(model: str, config: Path | None = None, adapter: Path | None = None) -> Any:
     """The registry's loader: the adapter in `adapter` on `model` (its base by default)."""
-    from pii.errors import ConfigError
 
-    if adapter is None:
-        raise ConfigError("--classifier adapter needs --adapter DIR (e.g. adapters/smollm2-135m)")
-    return load_adapter_classifier(adapter, model)
+    return load_adapter_classifier(adapter or _shipped(), model)
 
 
 def check(
@@ -52,8 +49,7 @@ def check(
     from pii.engine.adapters import read_training
     from pii.errors import ConfigError
 
-    if adapter is None:
-        raise ConfigError("--classifier adapter needs --adapter DIR (e.g. adapters/smollm2-135m)")
+    adapter = adapter or _shipped()
     info = read_training(Path(adapter))
     cfg = info.get("config")
     if not isinstance(cfg, dict) or not {"instruction", "max_tokens"} <= set(cfg):
@@ -61,3 +57,19 @@ def check(
             f"{adapter}: training.json has no usable 'config' (instruction, max_tokens); "
             "re-train the adapter"
         )
+
+
+SHIPPED = "adapters/smollm2-135m"  # the adapter `--classifier adapter` and the bench default to
+
+
+def _shipped() -> Path:
+    """The shipped adapter, found in the working directory or the checkout."""
+    from pii.errors import ConfigError
+    from pii.paths import project_path
+
+    path = project_path(SHIPPED)
+    if not path.is_dir():
+        raise ConfigError(
+            f"no shipped adapter at {SHIPPED}; pass --adapter DIR (train one with `pii train`)"
+        )
+    return path

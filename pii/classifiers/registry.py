@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from pii.classifiers.protocol import has_scores
-from pii.errors import ConfigError
+from pii.errors import ConfigError, UsageError
 
 
 @dataclass(frozen=True)
@@ -43,7 +43,7 @@ def get(name: str) -> Kind:
     try:
         return REGISTRY[name]
     except KeyError:
-        raise ConfigError(f"unknown classifier '{name}': use one of {', '.join(KINDS)}") from None
+        raise UsageError(f"unknown classifier '{name}': use one of {', '.join(KINDS)}") from None
 
 
 def check(names: list[str]) -> None:
@@ -51,7 +51,7 @@ def check(names: list[str]) -> None:
     for name in names:
         get(name)
     if len(set(names)) != len(names):
-        raise ConfigError("--classifiers names a classifier twice")
+        raise UsageError("--classifiers names a classifier twice")
 
 
 def preflight(

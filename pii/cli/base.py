@@ -1,7 +1,7 @@
 """What every `pii` command shares: consoles, exit codes and the error-to-exit mapping.
 
 Only the CLI maps errors to exit codes: 0 ok, 1 user or data error, 2 usage error
-(typer's own), 3 a failed quality gate.
+(typer's own, and pii's UsageError: an unknown classifier), 3 a failed quality gate.
 """
 
 from __future__ import annotations
@@ -25,13 +25,14 @@ from rich.progress import (
 )
 from typer.core import TyperGroup
 
-from pii.errors import PiiError
+from pii.errors import PiiError, UsageError
 
 # The --model option every command that runs an LLM shares.
 DEFAULT_MODEL = "smollm2-135m"
 ModelOption = Annotated[str, typer.Option(help="Model spec, local MLX directory or hub id.")]
 
 EXIT_DATA = 1
+EXIT_USAGE = 2
 EXIT_GATE = 3
 CONTEXT = {"help_option_names": ["-h", "--help"]}
 
@@ -84,7 +85,7 @@ def handle_errors(fn: Callable[..., Any]) -> Callable[..., Any]:
             return fn(*args, **kwargs)
         except PiiError as e:
             err.print(f"[bold red]error:[/] {escape(str(e))}", highlight=False, soft_wrap=True)
-            raise typer.Exit(EXIT_DATA) from None
+            raise typer.Exit(EXIT_USAGE if isinstance(e, UsageError) else EXIT_DATA) from None
         except KeyboardInterrupt:
             err.print("interrupted")
             raise typer.Exit(130) from None

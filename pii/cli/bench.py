@@ -16,6 +16,7 @@ from typing import Annotated, Any
 import typer
 from rich.table import Table
 
+from pii.classifiers.adapter import SHIPPED
 from pii.cli.base import (
     DEFAULT_MODEL,
     EXIT_GATE,
@@ -116,7 +117,7 @@ def bench(
     ] = None,
     adapter: Annotated[
         Path, typer.Option(help="LoRA adapter directory (skipped with a note if absent).")
-    ] = Path("adapters/smollm2-135m"),
+    ] = Path(SHIPPED),
     classifiers: Annotated[
         str,
         typer.Option(

@@ -130,7 +130,8 @@ def classify(
         typer.Option(
             "--file",
             "-f",
-            help="A .jsonl file (field `text`, optional `id`) or a .txt file, one text a line.",
+            help="A .jsonl file (field `text`, optional `id`) or a .txt file, one text a line; "
+            "`-` reads standard input (JSONL or text lines).",
         ),
     ] = None,
     model: ModelOption = DEFAULT_MODEL,
