@@ -1,4 +1,5 @@
-"""Presenting `pii decide`'s decisions: the cost table, the training line, decision.md and
+"""Presenting `pii decide`'s decisions (pii.study.decide.Decision objects, duck-typed: rendering
+sits below the study and imports nothing from it): the cost table, the training line, decision.md and
 decision.html. Nothing here decides anything (pii.study.decide) or prints (the CLI).
 """
 
@@ -6,16 +7,13 @@ from __future__ import annotations
 
 from dataclasses import fields
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from pii.jsonl import write_atomic
 from pii.render.tables import html_page, money, table
 
-if TYPE_CHECKING:  # types only: rendering sits below the study and never calls it
-    from pii.study.decide import Decision
 
-
-def cost_rows(d: Decision) -> list[list[str]]:
+def cost_rows(d: Any) -> list[list[str]]:
     m, c = d.measured, d.costs
     pairs = ((m.baseline, c["prompting"]), (m.adapter, c["fine-tune"]))
     calls = f"{d.supplied.calls_per_month:,.0f}"
@@ -36,7 +34,7 @@ def cost_rows(d: Decision) -> list[list[str]]:
     ]
 
 
-def training_line(d: Decision) -> str:
+def training_line(d: Any) -> str:
     m, s = d.measured, d.supplied
     compute = m.training_seconds / 3600 * s.price_per_hour
     return (
@@ -48,7 +46,7 @@ def training_line(d: Decision) -> str:
     )
 
 
-def input_rows(d: Decision) -> list[list[str]]:
+def input_rows(d: Any) -> list[list[str]]:
     s, rows = d.supplied, []
     for k in (f.name for f in fields(s) if f.name != "given"):
         value = getattr(s, k)
@@ -57,7 +55,7 @@ def input_rows(d: Decision) -> list[list[str]]:
     return rows
 
 
-def markdown(decisions: list[Decision]) -> str:
+def markdown(decisions: list[Any]) -> str:
     """decision.md: one section per report."""
     lines = ["# pii decide: fine-tune or keep prompting?", ""]
     for d in decisions:
@@ -97,7 +95,7 @@ def markdown(decisions: list[Decision]) -> str:
     return "\n".join(lines)
 
 
-def write(directory: Path, decisions: list[Decision], payload: str) -> None:
+def write(directory: Path, decisions: list[Any], payload: str) -> None:
     """decision.json (`payload`), decision.md and decision.html in `directory`."""
     text = markdown(decisions)
     page = html_page("pii decide", text)
