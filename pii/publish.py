@@ -22,6 +22,7 @@ from pathlib import Path
 
 from pii.errors import DataError
 from pii.hashing import sha256_bytes, sha256_file
+from pii.jsonl import current_umask
 
 MANIFEST = "manifest.json"
 FORMAT_VERSION = 1
@@ -58,7 +59,7 @@ def publish(
             hashes[name] = sha256_bytes(data)
         manifest = {"format_version": FORMAT_VERSION, "files": hashes}
         (staged / MANIFEST).write_text(json.dumps(manifest, indent=2) + "\n", encoding="utf-8")
-        mode = 0o777 & ~_umask()
+        mode = 0o777 & ~current_umask()
         os.chmod(staged, mode)  # mkdtemp makes 0700; give what mkdir would
         if directory.exists():
             ours = _previous_set(directory, legacy) | set(files) | {MANIFEST}
@@ -97,9 +98,3 @@ def check(directory: str | Path) -> list[str]:
         for name, digest in hashes.items()
         if not (directory / name).is_file() or sha256_file(directory / name) != digest
     )
-
-
-def _umask() -> int:
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask

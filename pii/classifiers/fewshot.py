@@ -298,12 +298,7 @@ def load_fewshot(
     from pii.golden.schema import read_records
 
     path = config_path or default_config_path(model)
-    if config_path is None and not path.exists():
-        raise ConfigError(
-            f"no tuned baseline for model '{model}' at {path}: "
-            f"run `pii baseline tune --model {model}` (or pass --config)"
-        )
-    cfg = FewShotConfig.load(path)
+    cfg = _tuned_config(model, config_path)
     if cfg.model != model and config_path is None:
         raise ConfigError(f"{path} was tuned for model '{cfg.model}', not '{model}'")
     pool = pool_from_records(read_records(project_path(train))) if cfg.k else []
@@ -321,10 +316,15 @@ def load(model: str, config: Path | None = None, adapter: Path | None = None) ->
 
 def check(model: str, config: Path | None = None, adapter: Path | None = None) -> None:
     """The registry's pre-flight check: the tuned config is there and valid (no model load)."""
+    _tuned_config(model, config)
+
+
+def _tuned_config(model: str, config: Path | None) -> FewShotConfig:
+    """The config given, or the tuned one for `model`; ConfigError saying how to make it."""
     path = config or default_config_path(model)
     if config is None and not path.exists():
         raise ConfigError(
             f"no tuned baseline for model '{model}' at {path}: "
             f"run `pii baseline tune --model {model}` (or pass --config)"
         )
-    FewShotConfig.load(path)
+    return FewShotConfig.load(path)
