@@ -33,7 +33,17 @@ def train(
     num_layers: Annotated[int | None, typer.Option(help="LoRA on the last N blocks.")] = None,
     learning_rate: Annotated[float | None, typer.Option(help="Peak learning rate.")] = None,
     lr_schedule: Annotated[str | None, typer.Option(help="cosine or constant.")] = None,
-    iters: Annotated[int | None, typer.Option(help="Training steps.")] = None,
+    iters: Annotated[int | None, typer.Option(help="Training steps (ignored with --epochs).")] = None,
+    epochs: Annotated[
+        float | None, typer.Option(help="Passes over the pool (sets the steps).")
+    ] = None,
+    fast: Annotated[
+        bool | None,
+        typer.Option(
+            "--fast/--plain",
+            help="Fast: frozen blocks' output cached, adapted blocks only. Plain: mlx-lm's trainer.",
+        ),
+    ] = None,
     batch_size: Annotated[int | None, typer.Option(help="Examples per step.")] = None,
     max_tokens: Annotated[int | None, typer.Option(help="Token budget per text.")] = None,
     seed: Annotated[
@@ -70,6 +80,8 @@ def train(
         "learning_rate": learning_rate,
         "lr_schedule": lr_schedule,
         "iters": iters,
+        "epochs": epochs,
+        "fast": fast,
         "batch_size": batch_size,
         "max_tokens": max_tokens,
         "seed": seed,

@@ -26,7 +26,9 @@ def best_threshold(y_true: np.ndarray, p: np.ndarray, beta: float = 1.0) -> tupl
     """The threshold on `p` that maximises F-beta, and that F-beta.
 
     Candidates are the observed scores (scikit-learn's precision-recall curve); ties go to
-    the higher threshold (fewer false alarms at equal F).
+    the higher threshold (fewer false alarms at equal F). The threshold returned sits halfway
+    between the chosen score and the next lower one, so the same decisions hold for scores
+    that differ in the last digits (another batch size, the fast training path).
     """
     y_true = np.asarray(y_true, bool)
     if not y_true.any():
@@ -37,4 +39,6 @@ def best_threshold(y_true: np.ndarray, p: np.ndarray, beta: float = 1.0) -> tupl
         f = (1 + b2) * precision * recall / (b2 * precision + recall)
     f = np.nan_to_num(f[:-1])  # the last point has no threshold
     best = int(np.flatnonzero(f == f.max())[-1])
-    return float(thresholds[best]), float(f[best])
+    below = np.asarray(p, float)[np.asarray(p, float) < thresholds[best]]
+    thr = (thresholds[best] + below.max()) / 2 if below.size else thresholds[best]
+    return float(thr), float(f[best])

@@ -38,7 +38,7 @@ from pii.golden import held_out
 from pii.hashing import sha256_file
 from pii.metrics import scores as metrics
 from pii.provenance import now, versions
-from pii.training import checkpoint
+from pii.training import checkpoint, fast, features
 from pii.training.batches import answer_loss, examples, private_batches
 from pii.training.checkpoint import RunState
 from pii.training.recipe import TrainConfig
@@ -68,8 +68,10 @@ class ValidationCallback(TrainingCallback):
         clear_cache: Callable[[], None],
         y_valid: np.ndarray,
         log: Callable[[str], None],
+        total: int | None = None,
     ) -> None:
         self.cfg, self.out, self.model, self.optimizer = cfg, out, model, optimizer
+        self.total = cfg.iters if total is None else total
         self.state, self.start, self.batches = state, start, batches
         self.val_loss, self.val_scores, self.clear_cache = val_loss, val_scores, clear_cache
         self.y_valid, self.log = y_valid, log
@@ -84,7 +86,7 @@ class ValidationCallback(TrainingCallback):
         state.input_tokens += window_tokens
         self.last_input = self.batches.input_tokens
         state.peak_memory_gb = max(state.peak_memory_gb, float(info["peak_memory"]))
-        if step % cfg.steps_per_eval and step != cfg.iters:
+        if step % cfg.steps_per_eval and step != self.total:
             return
         t0 = time.perf_counter()
         state.train_seconds += t0 - self.t_last
@@ -216,19 +218,29 @@ def run(
     mx.random.seed(cfg.seed)
     engine = load_engine(cfg.model, precision=cfg.precision)
     model = engine.model
+    depth = len(model.model.layers)
+    if cfg.num_layers > depth:
+        raise ConfigError(
+            f"num_layers={cfg.num_layers}: {cfg.model} has {depth} blocks; use at most {depth}"
+        )
     model.freeze()
     lora = {"rank": cfg.rank, "scale": cfg.scale, "dropout": cfg.dropout}
     linear_to_lora_layers(model, cfg.num_layers, lora)
     n_trainable = sum(v.size for _, v in tree_flatten(model.trainable_parameters()))
     train_set = examples(engine, train_records, cfg)
     val_set = examples(engine, valid_records, cfg)
+    total = (
+        cfg.iters
+        if cfg.epochs is None
+        else fast.total_steps(len(train_set), cfg.batch_size, cfg.epochs)
+    )
     lr = cfg.learning_rate
     if cfg.lr_schedule == "cosine":
         lr = build_schedule(
             {
                 "name": "cosine_decay",
                 "warmup": cfg.warmup,
-                "arguments": [cfg.learning_rate, cfg.iters, cfg.learning_rate * 0.1],
+                "arguments": [cfg.learning_rate, total, cfg.learning_rate * 0.1],
             }
         )
     import mlx.optimizers as optim
@@ -237,7 +249,7 @@ def run(
     if resume:
         model.load_weights(str(out / "checkpoint" / "adapters.safetensors"), strict=False)
         checkpoint.restore_optimizer(optimizer, model, out / "checkpoint" / "optimizer.safetensors")
-        log(f"resuming at step {state.step} of {cfg.iters}")
+        log(f"resuming at step {state.step} of {total}")
 
     out.mkdir(parents=True, exist_ok=True)
     adapters.write_config(
@@ -256,59 +268,105 @@ def run(
     )
     y_valid = np.array([r["has_pii"] for r in score_records])
     t_start = time.perf_counter()
-
-    batches = private_batches(cfg.seed, skip=state.step)
+    use_fast = cfg.fast and fast.available(model)
+    path = "fast (cached frozen blocks)" if use_fast else "plain (mlx-lm trainer)"
+    log(f"training: {total} steps of {cfg.batch_size} ({len(train_set):,} examples), {path}")
     start = state.step
-    cb = ValidationCallback(
-        cfg=cfg,
-        out=out,
-        model=model,
-        optimizer=optimizer,
-        state=state,
-        start=start,
-        batches=batches,
-        val_loss=lambda: evaluate(
-            model,
-            val_set,
-            cfg.batch_size,
-            cfg.val_batches,
-            loss=answer_loss,
-            iterate_batches=private_batches(cfg.seed + 1),
-        ),
-        val_scores=lambda: scorer.predict_proba([r["text"] for r in score_records])[:, 1],
-        clear_cache=engine.clear_cache,
-        y_valid=y_valid,
-        log=log,
-    )
-    remaining = cfg.iters - state.step
+    common = {
+        "cfg": cfg,
+        "out": out,
+        "model": model,
+        "optimizer": optimizer,
+        "state": state,
+        "start": start,
+        "clear_cache": engine.clear_cache,
+        "y_valid": y_valid,
+        "log": log,
+        "total": total,
+    }
     stopped_early = False
-    if remaining > 0:
-        args = TrainingArgs(
-            batch_size=cfg.batch_size,
-            iters=remaining,
-            steps_per_report=cfg.steps_per_eval,
-            steps_per_eval=10**9,
-            steps_per_save=10**9,
-            max_seq_length=4096,
-            adapter_file=str(out / "checkpoint" / "last.safetensors"),
-            grad_checkpoint=cfg.grad_checkpoint,
+    if use_fast:
+        cut = depth - cfg.num_layers
+        model_hash = adapters.model_hash(engine.model_dir)
+        build = {"model_hash": model_hash, "precision": cfg.precision, "log": log}
+        train_f = features.load_or_build(model, train_set, cut, what="training texts", **build)
+        valid_f = features.load_or_build(model, val_set, cut, what="validation texts", **build)
+        position = {id(r): i for i, r in enumerate(valid_records)}
+        score_idx = [position[id(r)] for r in score_records]
+        rows = scorer._rows
+        counter = fast.TokenCounter()
+        cb = ValidationCallback(
+            **common,
+            batches=counter,
+            val_loss=lambda: fast.validation_loss(
+                model, valid_f, cut, cfg.batch_size, cfg.val_batches, cfg.seed + 1
+            ),
+            val_scores=lambda: fast.probabilities(
+                fast.label_log_odds(model, valid_f, cut, score_idx, rows, len(scorer._yes))
+            ),
         )
-        (out / "checkpoint").mkdir(exist_ok=True)
-        model.train()
-        try:
-            mlx_train(
+        if total > start:
+            model.train()
+            try:
+                fast.train(
+                    model,
+                    optimizer,
+                    train_f,
+                    cut,
+                    batch_size=cfg.batch_size,
+                    seed=cfg.seed,
+                    start=start,
+                    total=total,
+                    report_every=cfg.steps_per_eval,
+                    counter=counter,
+                    callback=cb,
+                )
+            except StopTraining:
+                stopped_early = True
+                log(f"early stop: no validation gain in {cfg.patience} evaluations")
+    else:
+        batches = private_batches(cfg.seed, skip=state.step)
+        cb = ValidationCallback(
+            **common,
+            batches=batches,
+            val_loss=lambda: evaluate(
                 model,
-                optimizer,
-                train_set,
-                None,
-                args=args,
+                val_set,
+                cfg.batch_size,
+                cfg.val_batches,
                 loss=answer_loss,
-                iterate_batches=batches,
-                training_callback=cb,
+                iterate_batches=private_batches(cfg.seed + 1),
+            ),
+            val_scores=lambda: scorer.predict_proba([r["text"] for r in score_records])[:, 1],
+        )
+        remaining = total - state.step
+        if remaining > 0:
+            args = TrainingArgs(
+                batch_size=cfg.batch_size,
+                iters=remaining,
+                steps_per_report=cfg.steps_per_eval,
+                steps_per_eval=10**9,
+                steps_per_save=10**9,
+                max_seq_length=4096,
+                adapter_file=str(out / "checkpoint" / "last.safetensors"),
+                grad_checkpoint=cfg.grad_checkpoint,
             )
-        except StopTraining:
-            stopped_early = True
-            log(f"early stop: no validation gain in {cfg.patience} evaluations")
+            (out / "checkpoint").mkdir(exist_ok=True)
+            model.train()
+            try:
+                mlx_train(
+                    model,
+                    optimizer,
+                    train_set,
+                    None,
+                    args=args,
+                    loss=answer_loss,
+                    iterate_batches=batches,
+                    training_callback=cb,
+                )
+            except StopTraining:
+                stopped_early = True
+                log(f"early stop: no validation gain in {cfg.patience} evaluations")
     info = {
         "base_model": cfg.model,
         "base_model_sha256": adapters.model_hash(engine.model_dir),
@@ -331,6 +389,9 @@ def run(
         "input_tokens_per_s": round(state.input_tokens / state.train_seconds, 1)
         if state.train_seconds
         else None,
+        "training_path": "fast" if use_fast else "plain",
+        "steps": total,
+        "epochs_seen": round(state.step * cfg.batch_size / len(train_set), 3),
         "examples_per_s": round(state.step * cfg.batch_size / state.train_seconds, 3)
         if state.train_seconds
         else None,

@@ -28,7 +28,8 @@ class TrainConfig:
     learning_rate: float = 2e-4
     lr_schedule: str = "cosine"  # cosine (with warmup) or constant
     warmup: int = 10
-    iters: int = 200
+    iters: int = 200  # optimizer steps (ignored when `epochs` is set)
+    epochs: float | None = None  # passes over the pool; sets the steps from the pool's size
     batch_size: int = 8
     max_tokens: int = 192  # text budget; the prompt adds ~40 tokens
     seed: int = 13
@@ -41,6 +42,7 @@ class TrainConfig:
     instruction: str = "short"
     precision: str = "auto"
     grad_checkpoint: bool = False
+    fast: bool = True  # cached frozen-layer features, adapted blocks only (pii.training.fast)
     notes: str = ""  # free text: expected time and memory of the recipe
 
     @classmethod
@@ -87,6 +89,8 @@ class TrainConfig:
                 raise ConfigError(
                     f"{where}: {name}={value!r}: use a positive integer or leave it out"
                 )
+        if self.epochs is not None and not 0 < self.epochs <= 100:
+            raise ConfigError(f"{where}: epochs={self.epochs!r}: use a number in (0, 100]")
         if self.val_batches < 1 or self.warmup < 0 or self.seed < 0:
             raise ConfigError(
                 f"{where}: val_batches must be >= 1, warmup and seed >= 0 "
@@ -126,4 +130,5 @@ _KINDS: dict[str, tuple[type, ...]] = {
     "float": (float, int),
     "bool": (bool,),
     "int | None": (int,),
+    "float | None": (float, int),
 }
