@@ -162,8 +162,15 @@ def test_batches_cover_each_epoch_once_in_a_seeded_order():
 
 def test_epochs_set_the_steps_and_both_paths_train(tiny_model, data, tmp_path):
     base = dict(
-        rank=4, num_layers=1, learning_rate=5e-3, warmup=0, batch_size=4, steps_per_eval=5,
-        val_limit=None, val_batches=2, patience=10,
+        rank=4,
+        num_layers=1,
+        learning_rate=5e-3,
+        warmup=0,
+        batch_size=4,
+        steps_per_eval=5,
+        val_limit=None,
+        val_batches=2,
+        patience=10,
     )
     info = train.run(cfg(tiny_model, epochs=1.0, **base), tmp_path / "fast", *data, log=print)
     assert info["training_path"] == "fast" and info["steps"] == 10 and info["epochs_seen"] == 1.0

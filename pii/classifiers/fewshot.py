@@ -233,17 +233,22 @@ class FewShotClassifier:
                 and parts[order[start + len(batch)]][0] == prefix_ids
             ):
                 batch.append(order[start + len(batch)])
-            prefix = self.engine.prefix(prefix_ids) if prefix_ids else None
-            scores = self.engine.label_scores(prefix, [parts[i][1] for i in batch], self._rows)
-            n_yes = len(self._yes)
-            yes = np.logaddexp.reduce(scores[:, :n_yes], axis=1)
-            no = np.logaddexp.reduce(scores[:, n_yes:], axis=1)
-            out[batch] = yes - no
+            out[batch] = self._score_batch(prefix_ids, [parts[i][1] for i in batch])
             start += len(batch)
             if progress:
                 progress(len(batch))
         self.processed_tokens = self.engine.tokens_run - run_before
         return out
+
+    def _score_batch(self, prefix_ids: list[int], suffixes: list[list[int]]) -> np.ndarray:
+        """Yes-minus-no log-odds of one batch sharing `prefix_ids` (log-sum-exp over each
+        label's token variants)."""
+        prefix = self.engine.prefix(prefix_ids) if prefix_ids else None
+        scores = self.engine.label_scores(prefix, suffixes, self._rows)
+        n_yes = len(self._yes)
+        yes = np.logaddexp.reduce(scores[:, :n_yes], axis=1)
+        no = np.logaddexp.reduce(scores[:, n_yes:], axis=1)
+        return yes - no
 
     def calibration_logit(self) -> float:
         """Mean yes-minus-no log-odds on content-free inputs (the prompt's own bias)."""

@@ -28,6 +28,7 @@ class Kind:
 _KINDS = (
     Kind("fewshot", "pii.classifiers.fewshot:load", llm=True),
     Kind("adapter", "pii.classifiers.adapter:load", llm=True),
+    Kind("probe", "pii.classifiers.probe:load", llm=True),
     Kind("rules", "pii.classifiers.rules:load_rules", artifact=True),
     Kind("tfidf", "pii.classifiers.tfidf:load_tfidf", artifact=True),
     Kind("presidio", "pii.classifiers.presidio:load_presidio", artifact=True),

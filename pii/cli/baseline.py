@@ -18,7 +18,7 @@ from pii.errors import ConfigError
 app = sub_app(
     "Tune the few-shot baseline, fit the cheap ones (on the validation split, never on test)."
 )
-FIT_KINDS = ("rules", "tfidf", "presidio")
+FIT_KINDS = ("rules", "tfidf", "presidio", "probe")
 
 
 def _ints(value: str) -> list[int]:
@@ -107,8 +107,8 @@ def tune(
 @app.command()
 @handle_errors
 def fit(
-    kind: Annotated[str, typer.Option(help="What to fit: rules, tfidf or presidio.")],
-    train: Annotated[Path, typer.Option(help="Training split (tfidf only).")] = Path(
+    kind: Annotated[str, typer.Option(help="What to fit: rules, tfidf, presidio or probe.")],
+    train: Annotated[Path, typer.Option(help="Training split (tfidf and probe).")] = Path(
         "golden/train.jsonl"
     ),
     valid: Annotated[
@@ -118,10 +118,11 @@ def fit(
         Path | None,
         typer.Option("--out", help="Artifact to write (default bench/baselines/KIND.json)."),
     ] = None,
+    model: Annotated[str, typer.Option(help="Base model (probe only).")] = "smollm2-135m",
 ) -> None:
     """Fit a cheap baseline and save it as a plain JSON artifact.
 
-    rules: the threshold on the highest recognizer score (pii/rules.yaml). tfidf: character n-gram TF-IDF + logistic regression trained on --train, threshold on --valid. presidio: the threshold on Presidio's highest PII entity score (needs the presidio extra).
+    rules: the threshold on the highest recognizer score (pii/rules.yaml). tfidf: character n-gram TF-IDF + logistic regression trained on --train, threshold on --valid. presidio: the threshold on Presidio's highest PII entity score (needs the presidio extra). probe: logistic regression on the frozen base model's final hidden state (last token or mean, chosen on --valid), trained on --train.
     """
     from pii.classifiers import artifact
     from pii.cli.base import progress_bar
@@ -145,6 +146,11 @@ def fit(
             from pii.classifiers.tfidf import fit as fit_tfidf
 
             data = fit_tfidf(train, valid, target, progress=progress)
+        elif kind == "probe":
+            from pii.training.probe import fit as fit_probe
+
+            say = lambda s: err.print(s, highlight=False, markup=False)  # noqa: E731
+            data = fit_probe(train, valid, target, model=model, log=say)
         else:
             from pii.classifiers.presidio import fit as fit_kind
 
@@ -156,7 +162,8 @@ def fit(
         f"precision {m['precision']:.3f}  recall {m['recall']:.3f}  AUROC {auroc}",
         highlight=False,
     )
+    size = target.stat().st_size if target.exists() else data.get("bytes", 0)
     out.print(
-        f"saved {target} ({data['bytes'] / 1e3:.0f} kB) in {data['fit_seconds']:.1f} s",
+        f"saved {target} ({size / 1e3:.0f} kB) in {data['fit_seconds']:.1f} s",
         highlight=False,
     )

@@ -9,7 +9,7 @@ import typer
 
 from pii.cli.base import err, handle_errors, out, sub_app
 
-app = sub_app("Studies that take hours: the learning curve.")
+app = sub_app("Studies that take hours: the learning curve, the LoRA recipe sweep.")
 
 
 @app.command("learning-curve")
@@ -68,4 +68,64 @@ def learning_curve(
     plot(result, output / "learning_curve.png")
     text = markdown(result)
     write_atomic(output / "README.md", text + "\n")
+    out.print(text, highlight=False, markup=False)
+
+
+@app.command("sweep")
+@handle_errors
+def sweep(
+    sweep_file: Annotated[
+        Path,
+        typer.Argument(help="Sweep file (YAML), e.g. adapters/recipes/sweep-smollm2-135m.yaml."),
+    ],
+    output: Annotated[
+        Path,
+        typer.Option("--out", help="One adapter per configuration, and sweep.json (resumable)."),
+    ] = Path("adapters/sweep-smollm2-135m"),
+    train_file: Annotated[Path, typer.Option("--train")] = Path("golden/train.jsonl"),
+    valid_file: Annotated[Path, typer.Option("--valid")] = Path("golden/valid.jsonl"),
+    publish: Annotated[
+        Path | None,
+        typer.Option(
+            help="Once every configuration has run, write the table, JSON and plot here "
+            "(e.g. bench/results/sweep-smollm2-135m)."
+        ),
+    ] = None,
+) -> None:
+    """Train every configuration of a LoRA recipe sweep and pick the best on validation F1.
+
+    Every configuration is checked before any training; finished ones are read back and an interrupted one resumes, so run the same command again to continue. Test and OOD data are never read.
+    """
+    from pii.jsonl import write_atomic
+    from pii.paths import project_path
+    from pii.render import sweep as render
+    from pii.study import sweep as study
+
+    plan = study.read(project_path(sweep_file), depth=study.model_depth)
+    summary = study.run(
+        plan,
+        output,
+        project_path(train_file),
+        project_path(valid_file),
+        log=lambda s: err.print(s, highlight=False, markup=False),
+    )
+    text = render.markdown(summary)
+    write_atomic(output / "README.md", text + "\n")
+    render.plot(summary, output / "sweep.png")
+    if publish is not None:
+        if not summary["complete"]:
+            err.print(
+                f"not published: {summary['finished']} of {summary['configs']} configurations ran"
+            )
+        else:
+            from pii.publish import publish as publish_set
+
+            publish_set(
+                publish,
+                {
+                    "sweep.json": (output / "sweep.json").read_bytes(),
+                    "README.md": (text + "\n").encode(),
+                    "sweep.png": (output / "sweep.png").read_bytes(),
+                },
+            )
     out.print(text, highlight=False, markup=False)

@@ -33,7 +33,9 @@ def train(
     num_layers: Annotated[int | None, typer.Option(help="LoRA on the last N blocks.")] = None,
     learning_rate: Annotated[float | None, typer.Option(help="Peak learning rate.")] = None,
     lr_schedule: Annotated[str | None, typer.Option(help="cosine or constant.")] = None,
-    iters: Annotated[int | None, typer.Option(help="Training steps (ignored with --epochs).")] = None,
+    iters: Annotated[
+        int | None, typer.Option(help="Training steps (ignored with --epochs).")
+    ] = None,
     epochs: Annotated[
         float | None, typer.Option(help="Passes over the pool (sets the steps).")
     ] = None,

@@ -62,6 +62,7 @@ class Prefix:
 
     ids: tuple[int, ...]
     kv: list[tuple[mx.array, mx.array]]
+    hidden_sum: np.ndarray | None = None  # final-norm hidden states summed over the prefix
 
 
 class Engine:
@@ -138,8 +139,10 @@ class Engine:
             if len(self._prefixes) > 8:
                 self._prefixes.clear()
             cache = self._cache(None, 1)
+            hidden_sum = None
             if key:
-                self._inner(mx.array([list(key)]), cache=cache)
+                h = self._inner(mx.array([list(key)]), cache=cache)
+                hidden_sum = np.array(h[0].astype(mx.float32).sum(axis=0), dtype=np.float64)
                 self.tokens_run += len(key)
             kv = (
                 [(c.keys[..., : len(key), :], c.values[..., : len(key), :]) for c in cache]
@@ -147,7 +150,7 @@ class Engine:
                 else []
             )
             mx.eval([a for pair in kv for a in pair])
-            self._prefixes[key] = Prefix(key, kv)
+            self._prefixes[key] = Prefix(key, kv, hidden_sum)
         return self._prefixes[key]
 
     def last_hidden(self, prefix: Prefix | None, suffixes: Sequence[Sequence[int]]) -> mx.array:
@@ -162,6 +165,25 @@ class Engine:
         self.tokens_run += sum(lengths)
         last = mx.array([n - 1 for n in lengths])
         return h[mx.arange(len(suffixes)), last].astype(mx.float32)
+
+    def pooled_hidden(
+        self, prefix: Prefix | None, suffixes: Sequence[Sequence[int]]
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Final-norm hidden states after `prefix`: at each suffix's last token, and summed
+        over each suffix's tokens (the prefix's own sum is `prefix.hidden_sum`)."""
+        lengths = [len(s) for s in suffixes]
+        if min(lengths) == 0:
+            raise ModelError("empty prompt suffix: every text needs at least one token")
+        width = max(lengths)
+        pad = self.tokenizer.pad_token_id or 0
+        batch = mx.array([list(s) + [pad] * (width - len(s)) for s in suffixes])
+        h = self._inner(batch, cache=self._cache(prefix, len(suffixes))).astype(mx.float32)
+        self.tokens_run += sum(lengths)
+        keep = (mx.arange(width)[None, :] < mx.array(lengths)[:, None])[..., None]
+        summed = (h * keep).sum(axis=1)
+        last = h[mx.arange(len(suffixes)), mx.array([n - 1 for n in lengths])]
+        mx.eval(last, summed)
+        return np.array(last, dtype=np.float64), np.array(summed, dtype=np.float64)
 
     def label_scores(
         self, prefix: Prefix | None, suffixes: Sequence[Sequence[int]], rows: mx.array

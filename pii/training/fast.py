@@ -166,13 +166,10 @@ def label_log_odds(
         h, last, _ = data.batch(chunk)
         scores = last_hidden(model, cut, prefix, h, last).astype(mx.float32) @ rows.T
         s = np.array(scores, dtype=np.float64)
-        odds = np.logaddexp.reduce(s[:, :n_yes], axis=1) - np.logaddexp.reduce(
-            s[:, n_yes:], axis=1
-        )
+        odds = np.logaddexp.reduce(s[:, :n_yes], axis=1) - np.logaddexp.reduce(s[:, n_yes:], axis=1)
         out.update(zip(chunk.tolist(), odds.tolist(), strict=True))
     return np.array([out[i] for i in idx.tolist()])
 
 
 def probabilities(log_odds: np.ndarray) -> np.ndarray:
     return 1.0 / (1.0 + np.exp(-log_odds))
-

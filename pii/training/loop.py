@@ -1,15 +1,17 @@
-"""`pii train`: a LoRA adapter for PII classification, trained with mlx-lm's own tuner.
+"""`pii train`: a LoRA adapter for PII classification, on mlx-lm's LoRA layers.
 
-mlx-lm provides the LoRA layers (`linear_to_lora_layers`), the optimizer schedule
-(`build_schedule`), the batching (`iterate_batches`) and the training loop (`train`); this
-module passes it three collaborators, as its API intends:
-- `loss`: cross-entropy on the answer token only (the yes/no token the classifier scores),
-  computed from the hidden state at the last prompt position;
-- `iterate_batches`: mlx-lm's, driven by a private seeded NumPy generator and able to skip
-  the batches a resumed run has already seen;
-- `training_callback`: every `steps_per_eval` steps, validation loss and validation F1/F2
-  (threshold chosen on valid), best-checkpoint keeping, early stopping, and a resumable
-  checkpoint (adapter, optimizer state, history).
+Two paths train the same adapter (same layers, loss, optimizer, schedule and file format):
+- fast (default, llama-style models): the frozen blocks' output is computed once and cached
+  (pii.training.features); each step runs only the adapted blocks (pii.training.fast);
+- plain (`fast: false`, or another architecture): mlx-lm's own trainer (`train`), given
+  three collaborators as its API intends: the loss (cross-entropy on the answer token only,
+  from the hidden state at the last prompt position), `iterate_batches` (mlx-lm's, on a
+  private seeded NumPy generator, able to skip the batches a resumed run has seen) and a
+  `training_callback`.
+Both report to `ValidationCallback`: every `steps_per_eval` steps, validation loss and
+validation F1/F2/AUROC (threshold chosen on valid), best-checkpoint keeping, early stopping,
+and a resumable checkpoint (adapter, optimizer state, history). `epochs` sets the number of
+steps from the pool's size.
 
 Left out: the prompt (pii.classifiers.prompts: the same user turn, no exemplars) and scoring
 (pii.classifiers.fewshot's label scorer runs the adapted model).
@@ -37,6 +39,7 @@ from pii.errors import ConfigError, DataError
 from pii.golden import held_out
 from pii.hashing import sha256_file
 from pii.metrics import scores as metrics
+from pii.metrics import stats
 from pii.provenance import now, versions
 from pii.training import checkpoint, fast, features
 from pii.training.batches import answer_loss, examples, private_batches
@@ -103,6 +106,7 @@ class ValidationCallback(TrainingCallback):
             "val_loss": round(val_loss, 5),
             "val_f1": round(m["f1"], 4),
             "val_f2": round(m["f2"], 4),
+            "val_auroc": _auroc(self.y_valid, p),
             "threshold": thr,
             "input_tokens_per_s": round(window_tokens / max(t0 - self.t_last, 1e-9), 1),
             "eval_seconds": round(time.perf_counter() - t0, 1),
@@ -110,7 +114,12 @@ class ValidationCallback(TrainingCallback):
         state.history.append(entry)
         improved = not state.best or f_sel > state.best["f_select"]
         if improved:
-            state.best = entry | {"f_select": round(f_sel, 5)}
+            ci = stats.bootstrap(self.y_valid, p >= thr, p)
+            state.best = entry | {
+                "f_select": round(f_sel, 5),
+                "val_n": len(self.y_valid),
+                "val_ci95": {k: [round(v, 4) for v in ci[k]] for k in ("f1", "auroc") if k in ci},
+            }
             state.evals_since_best = 0
             weights = dict(tree_flatten(model.trainable_parameters()))
             mx.save_safetensors(str(self.out / ".adapters.tmp.safetensors"), weights)
@@ -131,6 +140,13 @@ class ValidationCallback(TrainingCallback):
         )
         if state.evals_since_best >= cfg.patience:
             raise StopTraining
+
+
+def _auroc(y: np.ndarray, p: np.ndarray) -> float | None:
+    """Validation AUROC (None when valid holds one class only)."""
+    from sklearn.metrics import roc_auc_score
+
+    return round(float(roc_auc_score(y, p)), 4) if 0 < y.sum() < len(y) else None
 
 
 def run(

@@ -1,0 +1,222 @@
+"""A LoRA recipe sweep, chosen on validation only.
+
+A sweep file (YAML) names a base recipe, settings every configuration shares, and the
+configurations:
+
+    recipe: adapters/recipes/cpu-smollm2-135m.yaml
+    fixed: {epochs: 3, patience: 2}
+    configs:
+      - {name: r8-b8-lr2e-4, rank: 8, num_layers: 8, learning_rate: 2.0e-4}
+      - {name: r16-b16-lr5e-4, rank: 16, num_layers: 16, learning_rate: 5.0e-4}
+
+Every configuration is checked (keys, types, values, blocks against the model's depth) before
+any training. Each trains into `out/<name>/` with pii.training.loop; a finished one is read
+back, an interrupted one resumes from its checkpoint, so running the sweep again continues it.
+The summary (`sweep.json`) is rewritten after every configuration; the best is the one with
+the highest validation F1 (then AUROC). Test and OOD data are never read here.
+
+Left out: the table and plot (pii.render.sweep) and training itself (pii.training.loop).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Callable
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+from pii.errors import ConfigError
+from pii.golden import held_out
+from pii.hashing import sha256_file
+from pii.jsonl import write_atomic
+from pii.provenance import now
+from pii.training.recipe import TrainConfig
+
+FORMAT_VERSION = 1
+TOP_KEYS = ("recipe", "fixed", "configs")
+NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
+COLUMNS = (
+    "rank",
+    "num_layers",
+    "learning_rate",
+    "epochs",
+    "batch_size",
+)
+
+
+@dataclass
+class Sweep:
+    path: Path
+    configs: list[tuple[str, TrainConfig]]
+
+
+def read(path: Path, depth: Callable[[str], int] | None = None) -> Sweep:
+    """The sweep in `path`, every configuration checked; `depth(model)` gives a model's
+    number of blocks (read from its config, no weights loaded)."""
+    import yaml
+
+    from pii.paths import project_path
+
+    try:
+        data = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ConfigError(f"{path}: file not found") from None
+    except (yaml.YAMLError, UnicodeDecodeError) as e:
+        raise ConfigError(f"{path}: not valid YAML ({str(e).splitlines()[0]})") from None
+    if not isinstance(data, dict):
+        raise ConfigError(f"{path}: expected a mapping with keys {', '.join(TOP_KEYS)}")
+    unknown = sorted(set(data) - set(TOP_KEYS))
+    if unknown:
+        raise ConfigError(f"{path}: unknown key(s) {', '.join(map(str, unknown))}; use {TOP_KEYS}")
+    fixed = data.get("fixed") or {}
+    configs = data.get("configs")
+    if not isinstance(fixed, dict):
+        raise ConfigError(f"{path}: 'fixed' must be a mapping of recipe keys")
+    if not isinstance(configs, list) or not configs:
+        raise ConfigError(f"{path}: 'configs' must be a non-empty list of mappings")
+    recipe = data.get("recipe")
+    base = project_path(recipe) if recipe else None
+    if base is not None and not base.is_file():
+        raise ConfigError(f"{path}: recipe '{recipe}' not found")
+    out: list[tuple[str, TrainConfig]] = []
+    for i, item in enumerate(configs, 1):
+        if not isinstance(item, dict):
+            raise ConfigError(f"{path}: configs[{i}] must be a mapping with a 'name'")
+        name = item.get("name")
+        if not isinstance(name, str) or not NAME.match(name):
+            raise ConfigError(
+                f"{path}: configs[{i}]: 'name' must be letters, digits, '.', '_' or '-'"
+            )
+        if name in {n for n, _ in out}:
+            raise ConfigError(f"{path}: configs[{i}]: name '{name}' is used twice")
+        overrides = fixed | {k: v for k, v in item.items() if k != "name"}
+        try:
+            cfg = TrainConfig.from_file(base, overrides)
+        except ConfigError as e:
+            raise ConfigError(f"{path}: config '{name}': {e}") from None
+        if depth is not None:
+            blocks = depth(cfg.model)
+            if cfg.num_layers > blocks:
+                raise ConfigError(
+                    f"{path}: config '{name}': num_layers={cfg.num_layers} but {cfg.model} "
+                    f"has {blocks} blocks"
+                )
+        out.append((name, cfg))
+    return Sweep(Path(path), out)
+
+
+def model_depth(model: str) -> int:
+    """Blocks of a model, from its config.json (no weights loaded)."""
+    from pii.engine import models
+
+    config = models.resolve(model) / "config.json"
+    try:
+        return int(json.loads(config.read_text())["num_hidden_layers"])
+    except (OSError, ValueError, KeyError) as e:
+        raise ConfigError(f"{config}: cannot read the model's depth ({e})") from None
+
+
+def row(name: str, cfg: TrainConfig, info: dict[str, Any]) -> dict[str, Any]:
+    best = info.get("best") or {}
+    return (
+        {"name": name}
+        | {k: getattr(cfg, k) for k in COLUMNS}
+        | {
+            "steps": info.get("steps"),
+            "epochs_seen": info.get("epochs_seen"),
+            "best_step": best.get("step"),
+            "val_f1": best.get("val_f1"),
+            "val_auroc": best.get("val_auroc"),
+            "val_ci95": best.get("val_ci95"),
+            "val_n": best.get("val_n"),
+            "val_loss": best.get("val_loss"),
+            "threshold": info.get("threshold"),
+            "stopped_early": info.get("stopped_early"),
+            "train_seconds": info.get("train_seconds"),
+            "peak_memory_gb": info.get("peak_memory_gb"),
+            "trainable_parameters": info.get("trainable_parameters"),
+            "training_path": info.get("training_path"),
+        }
+    )
+
+
+def best(rows: list[dict[str, Any]]) -> dict[str, Any] | None:
+    """Highest validation F1, then AUROC, then the cheaper run."""
+    done = [r for r in rows if r.get("val_f1") is not None]
+    if not done:
+        return None
+    return max(done, key=lambda r: (r["val_f1"], r["val_auroc"] or 0.0, -(r["train_seconds"] or 0)))
+
+
+def run(
+    sweep: Sweep,
+    out: Path,
+    train_path: Path,
+    valid_path: Path,
+    *,
+    log: Callable[[str], None] = print,
+    trainer: Callable[..., dict[str, Any]] | None = None,
+) -> dict[str, Any]:
+    """Train every configuration not finished yet; returns (and writes) the summary."""
+    from pii.engine.adapters import read_training
+    from pii.training import checkpoint
+
+    if trainer is None:
+        from pii.training.loop import run as trainer
+    for p in (train_path, valid_path):
+        held_out.refuse(p, "the sweep")
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    rows: list[dict[str, Any]] = []
+    for i, (name, cfg) in enumerate(sweep.configs, 1):
+        folder = out / name
+        if (folder / "training.json").exists():
+            info = read_training(folder)
+            if info.get("config") != asdict(cfg):
+                raise ConfigError(
+                    f"{folder}: trained with another configuration than '{name}' in "
+                    f"{sweep.path}; rename the configuration or remove the folder"
+                )
+            log(f"sweep {i}/{len(sweep.configs)} {name}: finished earlier, read back")
+        else:
+            checkpoint.recover(folder)
+            resume = checkpoint.resumable(folder)
+            force = not resume and folder.exists() and checkpoint.has_run_files(folder)
+            log(f"sweep {i}/{len(sweep.configs)} {name}: " + ("resuming" if resume else "training"))
+            info = trainer(
+                cfg,
+                folder,
+                train_path,
+                valid_path,
+                resume=resume,
+                force=force,
+                log=lambda s, name=name: log(f"[{name}] {s}"),
+            )
+        rows.append(row(name, cfg, info))
+        summary = _summary(sweep, rows, train_path, valid_path)
+        write_atomic(out / "sweep.json", json.dumps(summary, indent=2) + "\n")
+    return summary
+
+
+def _summary(
+    sweep: Sweep, rows: list[dict[str, Any]], train_path: Path, valid_path: Path
+) -> dict[str, Any]:
+    chosen = best(rows)
+    return {
+        "format_version": FORMAT_VERSION,
+        "sweep_file": str(sweep.path),
+        "sweep_sha256": sha256_file(sweep.path),
+        "train_file": str(train_path),
+        "train_sha256": sha256_file(train_path),
+        "valid_file": str(valid_path),
+        "valid_sha256": sha256_file(valid_path),
+        "chosen_on": "validation F1, then validation AUROC (test and OOD never read)",
+        "configs": len(sweep.configs),
+        "finished": len(rows),
+        "complete": len(rows) == len(sweep.configs),
+        "best": chosen["name"] if chosen else None,
+        "rows": rows,
+        "date": now(),
+    }
