@@ -187,3 +187,20 @@ def test_more_blocks_than_the_model_has_is_refused_before_training(tiny_model, d
     with pytest.raises(ConfigError, match="has 2 blocks"):
         train.run(cfg(tiny_model, num_layers=3), tmp_path / "x", *data, log=print)
     assert not (tmp_path / "x").exists()
+
+
+def test_engine_scores_equal_with_and_without_the_written_out_blocks(tiny_model, monkeypatch):
+    from pii.classifiers.fewshot import FewShotClassifier, FewShotConfig
+    from pii.engine.mlx_engine import load_engine
+
+    texts = ["Call Maria Lopez on +1 415 882 9931.", "Order 88231 shipped.", "yes"]
+    got = {}
+    for flag in ("1", "0"):
+        monkeypatch.setenv("PII_FAST_BLOCKS", flag)
+        engine = load_engine(str(tiny_model), precision="float32")
+        assert engine.fast == (flag == "1")
+        clf = FewShotClassifier(engine, FewShotConfig(model="m", k=0, instruction="rules"))
+        got[flag] = clf.logits(texts)
+        got[flag + "pooled"] = engine.pooled_hidden(engine.prefix([5, 6, 7]), [[8, 9], [10]])[1]
+    np.testing.assert_allclose(got["1"], got["0"], atol=1e-4)
+    np.testing.assert_allclose(got["1pooled"], got["0pooled"], atol=1e-3, rtol=1e-4)

@@ -8,8 +8,8 @@ run once (batch 1) and its keys and values reused by a batch, with gradients flo
 both. Only plain llama blocks are written out (`supported` says which); for others the
 caller runs mlx-lm's own layers.
 
-Left out: generation and the KV cache object (inference runs through mlx-lm's model; pii.engine.
-mlx_engine).
+Used by the engine's scoring (pii.engine.mlx_engine) and the fast training path
+(pii.training.fast). Left out: generation (mlx-lm's KV cache and sampler).
 """
 
 from __future__ import annotations

@@ -10,12 +10,15 @@ A shared prompt prefix (instruction + exemplars) is run once; its KV cache is co
 every batch. Suffixes are right-padded: with causal attention, pads after a text's last
 token cannot change that token's hidden state, so no mask is needed and rotary positions
 stay exactly those of an unpadded run (left padding would shift them past the prefix).
+Plain llama blocks run through pii.engine.blocks (the same weights and results, the
+exponentials in NumPy on CPU); other architectures through mlx-lm's model and KV cache.
 
 Left out: sampling (only greedy decoding, for the format-failure measurement).
 """
 
 from __future__ import annotations
 
+import os
 import platform
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -26,6 +29,7 @@ import mlx.nn as nn
 import numpy as np
 
 from pii.engine import models
+from pii.engine.blocks import run_blocks, supported
 from pii.errors import ModelError
 
 
@@ -79,6 +83,11 @@ class Engine:
         if inner is None or not hasattr(inner, "embed_tokens"):
             raise ModelError(f"model '{name}': unsupported architecture (no decoder stack)")
         self._inner = inner
+        # Plain llama blocks run written out (pii.engine.blocks: NumPy exponentials on CPU);
+        # PII_FAST_BLOCKS=0 runs mlx-lm's own layers instead (for comparisons).
+        self.fast = os.environ.get("PII_FAST_BLOCKS", "1") != "0" and all(
+            supported(layer) for layer in inner.layers
+        )
 
     def non_embedding_params(self) -> int:
         """Parameters a token passes through (for the compute floor)."""
@@ -140,18 +149,29 @@ class Engine:
                 self._prefixes.clear()
             cache = self._cache(None, 1)
             hidden_sum = None
-            if key:
+            kv: list[tuple[mx.array, mx.array]] = []
+            if key and self.fast:
+                h, kv = run_blocks(
+                    self._inner.layers, self._inner.embed_tokens(mx.array([list(key)]))
+                )
+                h = self._inner.norm(h)
+            elif key:
                 h = self._inner(mx.array([list(key)]), cache=cache)
+                kv = [(c.keys[..., : len(key), :], c.values[..., : len(key), :]) for c in cache]
+            if key:
                 hidden_sum = np.array(h[0].astype(mx.float32).sum(axis=0), dtype=np.float64)
                 self.tokens_run += len(key)
-            kv = (
-                [(c.keys[..., : len(key), :], c.values[..., : len(key), :]) for c in cache]
-                if key
-                else []
-            )
             mx.eval([a for pair in kv for a in pair])
             self._prefixes[key] = Prefix(key, kv, hidden_sum)
         return self._prefixes[key]
+
+    def _run(self, prefix: Prefix | None, batch: mx.array) -> mx.array:
+        """Final-norm hidden states of token batch (B, n), continuing `prefix`."""
+        if self.fast:
+            past = prefix.kv if prefix is not None and prefix.ids else None
+            h, _ = run_blocks(self._inner.layers, self._inner.embed_tokens(batch), past)
+            return self._inner.norm(h)
+        return self._inner(batch, cache=self._cache(prefix, batch.shape[0]))
 
     def last_hidden(self, prefix: Prefix | None, suffixes: Sequence[Sequence[int]]) -> mx.array:
         """Final-norm hidden state at each suffix's last token, after `prefix`: (B, hidden)."""
@@ -161,7 +181,7 @@ class Engine:
         width = max(lengths)
         pad = self.tokenizer.pad_token_id or 0
         batch = mx.array([list(s) + [pad] * (width - len(s)) for s in suffixes])
-        h = self._inner(batch, cache=self._cache(prefix, len(suffixes)))
+        h = self._run(prefix, batch)
         self.tokens_run += sum(lengths)
         last = mx.array([n - 1 for n in lengths])
         return h[mx.arange(len(suffixes)), last].astype(mx.float32)
@@ -177,7 +197,7 @@ class Engine:
         width = max(lengths)
         pad = self.tokenizer.pad_token_id or 0
         batch = mx.array([list(s) + [pad] * (width - len(s)) for s in suffixes])
-        h = self._inner(batch, cache=self._cache(prefix, len(suffixes))).astype(mx.float32)
+        h = self._run(prefix, batch).astype(mx.float32)
         self.tokens_run += sum(lengths)
         keep = (mx.arange(width)[None, :] < mx.array(lengths)[:, None])[..., None]
         summed = (h * keep).sum(axis=1)
