@@ -36,10 +36,10 @@ def files(tiny_model, tmp_path, monkeypatch):
     return splits, recipe, baseline
 
 
-def _args(files, out, sizes="8,16,all"):
+def _args(files, out, sizes="8,16,all", seeds="13"):
     splits, recipe, baseline = files
     return [
-        "study", "learning-curve", "--config", str(recipe), "--sizes", sizes,
+        "study", "learning-curve", "--config", str(recipe), "--sizes", sizes, "--seeds", seeds,
         "--out", str(out), "--baseline", str(baseline), "--train", str(splits["train"]),
         "--valid", str(splits["valid"]), "--test", str(splits["test"]),
     ]  # fmt: skip
@@ -114,8 +114,15 @@ def test_finding_pairs_each_size_with_the_baseline(monkeypatch):
     f = study.finding(s)
     assert f["first_n_above"] == 250 and f["first_n_clearly_above"] == 1000
     assert f["first_n_worth_it"] == 1000 and "in line with the 500+ rule" in f["rule_of_thumb"]
-    assert f["paired"]["250"]["f1_diff_ci95"][0] < 0 < f["paired"]["250"]["f1_diff_ci95"][1]
-    assert f["paired"]["50"]["f1_diff"] < 0 and f["paired"]["1000"]["verdict"] == "worth it"
+    assert f["paired"]["250"][0]["f1_diff_ci95"][0] < 0 < f["paired"]["250"][0]["f1_diff_ci95"][1]
+    assert f["paired"]["50"][0]["f1_diff"] < 0 and f["paired"]["1000"][0]["verdict"] == "worth it"
+    # a second seed at N=1000 that does not clear zero: 1000 is no longer the break-even N
+    s["points"]["1000-s14"] = {"n": 1000, "seed": 14} | {
+        k: _scores(y, near) for k in ("valid", "test")
+    }
+    f = study.finding(s)
+    assert f["break_even_n"] is None and f["seeds_per_size"]["1000"] == 2
+    del s["points"]["1000-s14"]
     s["points"]["250"] = {"n": 250} | {k: _scores(y, good) for k in ("valid", "test")}
     assert "from N=250 on, below the 500-example rule" in study.finding(s)["rule_of_thumb"]
     s["points"]["4000"] = {"n": 4000} | {k: _scores(y, near) for k in ("valid", "test")}
@@ -143,6 +150,21 @@ def test_an_older_study_without_decisions_is_scored_again_not_retrained(files, t
     assert (out / "adapter-n8" / "training.json").stat().st_mtime_ns == stamp
     again = json.loads(path.read_text())
     assert len(again["points"]["8"]["test"]["pred"]) == 12 and "8" in again["finding"]["paired"]
+
+
+def test_seeds_train_one_adapter_each_for_small_sizes(files, tmp_path):
+    out = tmp_path / "curve"
+    result = runner.invoke(app, _args(files, out, "8,all", seeds="13,14"))
+    assert result.exit_code == 0, result.output
+    s = json.loads((out / "study.json").read_text())
+    assert sorted(s["points"]) == ["8", "8-s14", "all"]  # N=all (above 500): one seed
+    assert s["points"]["8-s14"]["seed"] == 14 and len(s["finding"]["paired"]["8"]) == 2
+    a = json.loads((out / "adapter-n8" / "training.json").read_text())
+    b = json.loads((out / "adapter-n8-s14" / "training.json").read_text())
+    assert a["config"]["seed"] == 13 and b["config"]["seed"] == 14
+    assert "| 8 | 14 |" in (out / "README.md").read_text()
+    bad = runner.invoke(app, _args(files, out, "8", seeds="1,x"))
+    assert bad.exit_code == 1 and "--seeds" in bad.stderr
 
 
 def test_parse_sizes():

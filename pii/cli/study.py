@@ -21,6 +21,10 @@ def learning_curve(
     sizes: Annotated[
         str, typer.Option(help="Comma-separated training-set sizes; 'all' is the whole pool.")
     ] = "50,100,250,500,1000,all",
+    seeds: Annotated[
+        str,
+        typer.Option(help="Comma-separated seeds for every N up to 500 (larger N: the recipe's)."),
+    ] = "13,14,15",
     output: Annotated[Path, typer.Option("--out", help="Study directory (resumable).")] = Path(
         "bench/results/learning-curve-smollm2-135m"
     ),
@@ -62,6 +66,7 @@ def learning_curve(
         splits,
         lambda: load_fewshot(recipe.model, baseline_config),
         sizes=study.parse_sizes(sizes),
+        seeds=study.parse_seeds(seeds),
         all_from=project_path(all_from) if all_from else None,
         log=lambda s: err.print(s, highlight=False, markup=False),
     )

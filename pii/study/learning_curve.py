@@ -1,9 +1,14 @@
 """The learning curve: where does a LoRA adapter overtake the prompted baseline?
 
 Adapters are trained on N = 50, 100, 250, 500, 1000 and all training examples with one
-recipe and seed (pii.training.loop, its `train_size` subsample), and each is scored on the
-validation and test splits with bootstrap intervals, beside the tuned few-shot baseline.
-Every finished point is saved at once, so an interrupted study continues where it stopped.
+recipe (pii.training.loop, its `train_size` subsample); each N up to 500 with several seeds
+(the subsample, the LoRA initialisation and the batch order all follow the seed), as small-N
+fine-tuning varies from run to run. A recipe with `epochs` gives every N the same number of
+passes, evaluated every quarter epoch for early stopping. Each adapter is scored on the
+validation and test splits with bootstrap intervals, beside the tuned few-shot baseline, and
+paired with it item by item; the break-even N is the smallest whose paired F1 interval lies
+above zero for every seed. Every finished point is saved at once, so an interrupted study
+continues where it stopped.
 
 Left out: training itself (pii.training.loop), the bench's latency and slices
 (pii.study.bench) and the plot and README (pii.render.learning_curve).
@@ -28,6 +33,8 @@ from pii.metrics.stats import RULE_OF_THUMB
 
 FORMAT_VERSION = 1
 SIZES: tuple[int | None, ...] = (50, 100, 250, 500, 1000, None)  # None: the whole pool
+SEEDS = (13, 14, 15)
+SEEDED_UP_TO = 500  # sizes above this get the recipe's seed only
 METRICS = ("f1", "recall", "precision", "f2", "auroc")
 
 
@@ -73,6 +80,31 @@ def _label(n: int | None) -> str:
     return "all" if n is None else str(n)
 
 
+def _key(n: int | None, seed: int, recipe_seed: int) -> str:
+    """A point's key: the size, and the seed when it is not the recipe's own."""
+    return _label(n) if seed == recipe_seed else f"{_label(n)}-s{seed}"
+
+
+def parse_seeds(text: str) -> list[int]:
+    try:
+        seeds = [int(part) for part in text.split(",")]
+    except ValueError:
+        raise ConfigError(f"--seeds: '{text}' is not a comma-separated list of integers") from None
+    if not seeds or min(seeds) < 0 or len(set(seeds)) != len(seeds):
+        raise ConfigError(f"--seeds: '{text}': give distinct non-negative integers")
+    return seeds
+
+
+def point_recipe(recipe: Any, n: int | None, seed: int, n_pool: int) -> Any:
+    """The recipe for one point: its subsample and seed; with `epochs`, evaluations every
+    quarter epoch of that N (so early stopping works at every size)."""
+    cfg = replace(recipe, train_size=n, seed=seed)
+    if recipe.epochs is not None:
+        per_epoch = max(1, (n or n_pool) // recipe.batch_size)
+        cfg = replace(cfg, steps_per_eval=max(1, round(per_epoch / 4)))
+    return cfg
+
+
 def run(
     recipe: Any,
     out: Path,
@@ -80,6 +112,7 @@ def run(
     baseline: Callable[[], Any],
     *,
     sizes: Sequence[int | None] = SIZES,
+    seeds: Sequence[int] | None = None,
     all_from: Path | None = None,
     log: Callable[[str], None] = print,
 ) -> dict[str, Any]:
@@ -118,8 +151,14 @@ def run(
         study["baseline"] = {"name": clf.name} | {k: score(clf, v) for k, v in records.items()}
         write_atomic(path, json.dumps(study, indent=2) + "\n")
         del clf
-    for n in sizes:
-        key = _label(n)
+    seeds = list(seeds) if seeds else [recipe.seed]
+    plan = [
+        (n, seed)
+        for n in sizes
+        for seed in (seeds if n is not None and n <= SEEDED_UP_TO else [recipe.seed])
+    ]
+    for n, seed in plan:
+        key = _key(n, seed, recipe.seed)
         if _scored(study["points"].get(key)):
             log(f"N={key}: done before, kept")
             continue
@@ -134,7 +173,7 @@ def run(
         if not (adapter / "training.json").exists():
             log(f"N={key}: training")
             info = train.run(
-                replace(recipe, train_size=n),
+                point_recipe(recipe, n, seed, n_pool),
                 adapter,
                 splits["train"],
                 splits["valid"],
@@ -148,9 +187,11 @@ def run(
         point = {k: score(clf, v) for k, v in records.items()}
         point |= {
             "n": n or n_pool,
+            "seed": seed,
             "adapter": str(adapter),
             "train_seconds": info.get("train_seconds"),
             "best_step": info.get("best", {}).get("step"),
+            "epochs_seen": info.get("epochs_seen"),
             "threshold": clf.threshold,
         }
         study["points"][key] = point
@@ -184,21 +225,30 @@ def _join(sizes: list[int]) -> str:
 def finding(study: dict[str, Any], split: str = "test") -> dict[str, Any]:
     """Where the adapter overtakes the baseline on `split`, and what that says of the 500 rule.
 
-    Each point is paired with the baseline on the same items (pii.stats.paired). Above: a
-    higher F1. Clearly above: the 95% interval of the F1 difference lies above 0. Worth it:
-    the bench's verdict, a relative F1 gain whose interval lies above the 10% line.
+    Each point is paired with the baseline on the same items (pii.stats.paired). A size is
+    above when every seed's F1 is higher; clearly above (the break-even N) when every seed's
+    95% interval of the F1 difference lies above 0; worth it when every seed gets the bench's
+    verdict (a relative F1 gain whose interval lies above the 10% line).
     """
     y = _unbits(study["labels"][split])
     base = _unbits(study["baseline"][split]["pred"])
-    paired: dict[str, Any] = {}
-    for p in sorted(filter(_scored, study["points"].values()), key=lambda p: p["n"]):
+    paired: dict[str, list[dict[str, Any]]] = {}
+    points = sorted(
+        filter(_scored, study["points"].values()), key=lambda p: (p["n"], p.get("seed", 0))
+    )
+    for p in points:
         pair = stats.paired(y, base, _unbits(p[split]["pred"]))
-        paired[str(p["n"])] = pair | {"verdict": stats.verdict(pair)["verdict"]}
+        entry = pair | {"verdict": stats.verdict(pair)["verdict"], "seed": p.get("seed")}
+        paired.setdefault(str(p["n"]), []).append(entry)
+
+    def every(test: Callable[[dict[str, Any]], bool]) -> list[int]:
+        return [int(n) for n, pairs in paired.items() if all(test(pair) for pair in pairs)]
 
     def first(test: Callable[[dict[str, Any]], bool]) -> int | None:
-        return next((int(n) for n, pair in paired.items() if test(pair)), None)
+        found = every(test)
+        return found[0] if found else None
 
-    clearly_at = [int(n) for n, pair in paired.items() if pair["f1_diff_ci95"][0] > 0]
+    clearly_at = every(lambda pair: pair["f1_diff_ci95"][0] > 0)
     clearly = clearly_at[0] if clearly_at else None
     not_clearly = [
         int(n) for n in paired if clearly and int(n) > clearly and int(n) not in clearly_at
@@ -218,8 +268,10 @@ def finding(study: dict[str, Any], split: str = "test") -> dict[str, Any]:
     return {
         "split": split,
         "baseline_f1": study["baseline"][split]["f1"],
+        "seeds_per_size": {n: len(pairs) for n, pairs in paired.items()},
         "first_n_above": first(lambda pair: pair["f1_diff"] > 0),
         "first_n_clearly_above": clearly,
+        "break_even_n": clearly,
         "clearly_above_at": clearly_at,
         "first_n_worth_it": first(lambda pair: pair["verdict"] == "worth it"),
         "rule_of_thumb": rule,
