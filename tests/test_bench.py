@@ -157,6 +157,11 @@ def test_bench_bad_inputs(tiny_model, setup, tmp_path):
     )
     assert result.exit_code == 1 and "bad.jsonl:1" in result.output
     result = runner.invoke(app, ["bench", "--fail-under", "f1"])
-    assert result.exit_code == 1 and "METRIC=VALUE" in result.output
+    assert result.exit_code == 2 and "[CLASSIFIER:]METRIC=VALUE" in result.output
+    # issue 16: a typo in the metric was exit 3 "rules recal=None < 0.5"
+    result = runner.invoke(app, ["bench", "--fail-under", "recal=0.5"])
+    assert result.exit_code == 2 and "unknown metric 'recal'" in result.output
+    result = runner.invoke(app, ["bench", "--fail-under", "presidio:f1=0.5"])
+    assert result.exit_code == 2 and "'presidio' is not benched" in result.output
     result = runner.invoke(app, ["compare", str(tmp_path / "no.json"), str(tmp_path / "no.json")])
     assert result.exit_code == 1 and "report not found" in result.output

@@ -74,12 +74,18 @@ def test_the_same_two_arms_swapped_are_not_worth_it(records):
 def test_gates_name_each_classifier_below_and_skip_score_metrics_without_scores(records):
     base, adapter = flags_everything(records), nearly_perfect(records)
     data = bench.run([("fewshot", lambda: base), ("adapter", lambda: adapter)], records).data
-    assert bench.gate_failures(data, {"f1": 0.9}) == ["everything f1=0.6667 < 0.9"]
-    assert bench.gate_failures(data, {"f1": 0.5}) == []
+    Gate = bench.Gate
+    assert bench.gate_failures(data, [Gate(None, "f1", 0.9)]) == ["everything f1=0.6667 < 0.9"]
+    assert bench.gate_failures(data, [Gate(None, "f1", 0.5)]) == []
+    assert bench.gate_failures(data, [Gate("adapter", "f1", 0.9)]) == []  # only the adapter
     oracle = FakeClassifier("oracle", {r["text"]: 0.0 for r in records}, has_scores=False)
     data = bench.run([("apple-fm", lambda: oracle)], records).data
-    assert bench.gate_failures(data, {"auroc": 0.9}) == []  # no scores: no AUROC gate
-    assert bench.gate_failures(data, {"recall": 0.5}) == ["oracle recall=0.0000 < 0.5"]
+    # a gate without a classifier binds the verdict's arms, never a reference row
+    assert bench.gate_failures(data, [Gate(None, "recall", 0.5)]) == []
+    assert bench.gate_failures(data, [Gate("apple-fm", "auroc", 0.9)]) == []  # no scores
+    assert bench.gate_failures(data, [Gate("apple-fm", "recall", 0.5)]) == [
+        "oracle recall=0.0000 < 0.5"
+    ]
 
 
 def test_one_classifier_in_memory_at_a_time_and_cold_start_injected(records):

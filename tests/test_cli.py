@@ -241,3 +241,51 @@ def test_adapter_kind_defaults_to_the_shipped_adapter_and_unknown_kinds_are_usag
     preflight("adapter", "smollm2-135m")  # finds adapters/smollm2-135m, loads no model
     result = CliRunner().invoke(app, ["classify", "--classifier", "foo", "x"])
     assert result.exit_code == 2 and "unknown classifier 'foo'" in result.output
+
+
+def test_classify_reads_csv_and_tsv_by_column_and_keeps_the_ids(tmp_path):
+    """Issue 16: `classify -f my.csv` scored the header row and the label column as text."""
+    import json as _json
+
+    from typer.testing import CliRunner
+
+    from pii.cli import app
+
+    csv_file = tmp_path / "mine.csv"
+    csv_file.write_text(
+        'ref,text,label\nA1,"Call Jane Doe on 0176 4829 1157, or write",1\nB2,The build passed.,0\n'
+    )
+    args = ["classify", "--classifier", "rules", "--json", "-f", str(csv_file)]
+    result = CliRunner().invoke(app, [*args, "--id-column", "ref"])
+    assert result.exit_code == 0, result.output
+    rows = [_json.loads(line) for line in result.stdout.splitlines()]
+    assert [(r["id"], r["has_pii"]) for r in rows] == [("A1", True), ("B2", False)]
+    tsv = tmp_path / "mine.tsv"
+    tsv.write_text("body\tlabel\nMail jo.lee@web.de today\t1\n")
+    result = CliRunner().invoke(
+        app,
+        ["classify", "--classifier", "rules", "--json", "-f", str(tsv), "--text-column", "body"],
+    )
+    assert result.exit_code == 0 and _json.loads(result.stdout)["id"] == "2"  # the line number
+    for content, extra, message in [
+        ("a,b\n1,2\n", [], "no column 'text' (columns: a, b); name the text column"),
+        ("text\n\n", [], "no data rows"),
+        ('text,x\n"Jane Doe secret,1\n', [], "1 fields where the header has 2"),
+        ("text,x\nhello,1,2\n", [], "mine.csv:2: 3 fields"),
+        ("text\n   \n", [], "no data rows"),
+        ("text,ref\nhi,1\nyo,1\n", ["--id-column", "ref"], "mine.csv:3: repeated id"),
+        ("text\nhi\n", ["--id-column", "nope"], "no column 'nope'"),
+    ]:
+        csv_file.write_text(content)
+        result = CliRunner().invoke(app, [*args, *extra])
+        assert result.exit_code == 1 and message in result.output, (content, result.output)
+        assert "Jane Doe" not in result.output and "Traceback" not in result.output
+    csv_file.write_bytes(b"text\nJos\xe9\n")
+    result = CliRunner().invoke(app, args)
+    assert result.exit_code == 1 and "mine.csv:2: not valid UTF-8" in result.output
+    txt = tmp_path / "t.txt"
+    txt.write_text("hello\n")
+    result = CliRunner().invoke(
+        app, ["classify", "--classifier", "rules", "-f", str(txt), "--text-column", "x"]
+    )
+    assert result.exit_code == 2

@@ -35,14 +35,32 @@ DEFAULT_DATA = Path("golden/test.jsonl")
 DEFAULT_OOD = Path("golden/ood.jsonl")  # benched beside the golden test set
 
 
-def _gates(specs: list[str]) -> dict[str, float]:
-    gates = {}
+def _gates(specs: list[str], kinds: list[str]) -> list:
+    """Parse `--fail-under [CLASSIFIER:]METRIC=VALUE`; a usage error names what is wrong."""
+    from pii.errors import UsageError
+    from pii.study.bench import GATE_METRICS, Gate
+
+    gates = []
     for spec in specs:
-        name, _, value = spec.partition("=")
+        head, eq, value = spec.partition("=")
+        kind, colon, metric = head.strip().rpartition(":")
         try:
-            gates[name.strip()] = float(value)
+            number = float(value)
         except ValueError:
-            raise ConfigError(f"--fail-under '{spec}': use METRIC=VALUE, e.g. f1=0.8") from None
+            number = None
+        if not eq or number is None or not metric:
+            raise UsageError(
+                f"--fail-under '{spec}': use [CLASSIFIER:]METRIC=VALUE, e.g. f1=0.8 or adapter:recall=0.9"
+            )
+        if metric not in GATE_METRICS:
+            raise UsageError(
+                f"--fail-under '{spec}': unknown metric '{metric}'; use one of {', '.join(GATE_METRICS)}"
+            )
+        if colon and kind not in kinds:
+            raise UsageError(
+                f"--fail-under '{spec}': '{kind}' is not benched; --classifiers is {', '.join(kinds)}"
+            )
+        gates.append(Gate(kind or None, metric, number))
     return gates
 
 
@@ -121,7 +139,7 @@ def bench(
     classifiers: Annotated[
         str,
         typer.Option(
-            help="Comma-separated: fewshot, adapter, rules, tfidf, presidio, apple-fm. "
+            help="Comma-separated: fewshot, adapter, probe, rules, tfidf, presidio, apple-fm. "
             "The verdict compares fewshot and adapter; the others are reference rows."
         ),
     ] = DEFAULT_CLASSIFIERS,
@@ -155,7 +173,9 @@ def bench(
     fail_under: Annotated[
         list[str] | None,
         typer.Option(
-            help="Quality gate METRIC=VALUE (repeatable): exit 3 when a classifier scores below."
+            help="Quality gate [CLASSIFIER:]METRIC=VALUE (repeatable): exit 3 when below. "
+            "Without CLASSIFIER it applies to fewshot and adapter (the verdict's arms); "
+            "metrics: f1, f2, recall, precision, accuracy, auroc."
         ),
     ] = None,
 ) -> None:
@@ -173,8 +193,8 @@ def bench(
     from pii.study import bench as lib
     from pii.study.environment import environment
 
-    gates = _gates(fail_under or [])
     kinds = [k.strip() for k in classifiers.split(",") if k.strip()]
+    gates = _gates(fail_under or [], kinds)
     data, adapter = project_path(data), project_path(adapter)
     records = read_records(data)[:limit]
     ood_records = None

@@ -17,7 +17,7 @@ from pii.cli.bench import bench, compare, report
 from pii.cli.decide import decide
 from pii.cli.train import train
 from pii.engine import blas
-from pii.errors import ConfigError, DataError
+from pii.errors import ConfigError, DataError, UsageError
 
 app = sub_app("Is fine-tuning worth it? Few-shot vs LoRA PII detection, measured locally.")
 app.add_typer(golden.app, name="golden")
@@ -130,15 +130,26 @@ def classify(
         typer.Option(
             "--file",
             "-f",
-            help="A .jsonl file (field `text`, optional `id`) or a .txt file, one text a line; "
-            "`-` reads standard input (JSONL or text lines).",
+            help="A .jsonl file (field `text`, optional `id`), a .csv/.tsv file with a header "
+            "row (see --text-column), or a .txt file, one text a line; `-` reads standard "
+            "input (JSONL or text lines).",
+        ),
+    ] = None,
+    text_column: Annotated[
+        str | None,
+        typer.Option(help="CSV/TSV: the column holding the texts [default: text]."),
+    ] = None,
+    id_column: Annotated[
+        str | None,
+        typer.Option(
+            help="CSV/TSV: the column whose value names each text in the output [default: the line number]."
         ),
     ] = None,
     model: ModelOption = DEFAULT_MODEL,
     classifier: Annotated[
         str,
         typer.Option(
-            help="fewshot (the tuned baseline), adapter, rules, tfidf, presidio or apple-fm."
+            help="fewshot (the tuned baseline), adapter, probe, rules, tfidf, presidio or apple-fm."
         ),
     ] = "fewshot",
     adapter: Annotated[
@@ -167,10 +178,17 @@ def classify(
     Texts are never echoed back: the output names them by id or line number.
     """
     from pii.jsonl import read_texts
+    from pii.table_input import is_table, read_table
 
     if (text is None) == (file is None):
         raise DataError("give a text or --file, not both and not neither")
-    items = read_texts(file) if file else [("1", text or "")]
+    table = file is not None and is_table(file)
+    if (text_column or id_column) and not table:
+        raise UsageError("--text-column and --id-column apply to a .csv or .tsv --file")
+    if table:
+        items = read_table(file, text_column, id_column)
+    else:
+        items = read_texts(file) if file else [("1", text or "")]
     for item_id, t in items:
         if not t.strip():
             where = f"{file}: id {item_id}" if file else "the argument"

@@ -168,21 +168,35 @@ def summary(report: Report) -> dict[str, Any]:
     return brief(data) | ({"ood": brief(data["ood"])} if "ood" in data else {})
 
 
-SCORE_METRICS = ("auroc", "ece", "brier")  # a gate on these skips decision-only classifiers
+SCORE_METRICS = ("auroc",)  # a gate on these skips decision-only classifiers
+GATE_METRICS = ("f1", "f2", "recall", "precision", "accuracy", "auroc")  # higher is better
 
 
-def gate_failures(data: dict[str, Any], gates: dict[str, float]) -> list[str]:
-    """Each classifier below a `--fail-under METRIC=VALUE` gate, as "name metric=x < v"."""
+@dataclass(frozen=True)
+class Gate:
+    """`--fail-under [CLASSIFIER:]METRIC=VALUE`: without a classifier, the verdict's arms."""
+
+    kind: str | None
+    metric: str
+    value: float
+
+    def applies_to(self, kind: str) -> bool:
+        return kind == self.kind if self.kind else kind in PAIR
+
+
+def gate_failures(data: dict[str, Any], gates: Sequence[Gate]) -> list[str]:
+    """Each classifier below a gate that applies to it, as "name metric=x < v"."""
 
     def shown(x: float | None) -> str:
         return "n/a" if x is None else f"{x:.4f}"
 
     return [
-        f"{c['name']} {m}={shown(c['scores'].get(m))} < {v}"
+        f"{c['name']} {g.metric}={shown(c['scores'].get(g.metric))} < {g.value}"
         for c in data["classifiers"]
-        for m, v in gates.items()
-        if (c["has_scores"] or m not in SCORE_METRICS)
-        and (c["scores"].get(m) is None or c["scores"][m] < v)
+        for g in gates
+        if g.applies_to(c.get("kind", ""))
+        and (c["has_scores"] or g.metric not in SCORE_METRICS)
+        and (c["scores"].get(g.metric) is None or c["scores"][g.metric] < g.value)
     ]
 
 
