@@ -32,6 +32,7 @@ class RunState:
     trained_tokens: int = 0  # loss tokens: one answer token per example
     input_tokens: int = 0  # prompt + answer tokens the model ran on
     peak_memory_gb: float = 0.0
+    best_scores: list[float] = field(default_factory=list)  # valid P(PII) at the best step
 
 
 def save(out: Path, model: nn.Module, optimizer: Any, state: RunState, cfg: TrainConfig) -> None:

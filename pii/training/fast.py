@@ -114,8 +114,9 @@ def train(
         idx = order[j]
         h, last, targets = data.batch(idx)
         value, grads = value_and_grad(model, cut, prefix, h, last, targets)
+        mx.eval(value, grads)  # the step's graph first: its buffers are freed before Adam's
         optimizer.update(model, grads)
-        mx.eval(value, model.trainable_parameters(), optimizer.state)
+        mx.eval(model.trainable_parameters(), optimizer.state)
         losses.append(float(value))
         examples += len(idx)
         counter.input_tokens += int(data.lengths[idx].sum()) + len(idx) * len(data.prefix)

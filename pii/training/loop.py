@@ -114,12 +114,8 @@ class ValidationCallback(TrainingCallback):
         state.history.append(entry)
         improved = not state.best or f_sel > state.best["f_select"]
         if improved:
-            ci = stats.bootstrap(self.y_valid, p >= thr, p)
-            state.best = entry | {
-                "f_select": round(f_sel, 5),
-                "val_n": len(self.y_valid),
-                "val_ci95": {k: [round(v, 4) for v in ci[k]] for k in ("f1", "auroc") if k in ci},
-            }
+            state.best = entry | {"f_select": round(f_sel, 5)}
+            state.best_scores = [round(float(x), 6) for x in p]  # for the intervals at the end
             state.evals_since_best = 0
             weights = dict(tree_flatten(model.trainable_parameters()))
             mx.save_safetensors(str(self.out / ".adapters.tmp.safetensors"), weights)
@@ -300,13 +296,16 @@ def run(
         "log": log,
         "total": total,
     }
-    stopped_early = False
+    stopped_early, features_seconds = False, 0.0
     if use_fast:
         cut = depth - cfg.num_layers
         model_hash = adapters.model_hash(engine.model_dir)
         build = {"model_hash": model_hash, "precision": cfg.precision, "log": log}
+        t_features = time.perf_counter()
         train_f = features.load_or_build(model, train_set, cut, what="training texts", **build)
         valid_f = features.load_or_build(model, val_set, cut, what="validation texts", **build)
+        features_seconds = time.perf_counter() - t_features
+        mx.reset_peak_memory()  # the peak reported is training's, not the feature build's
         position = {id(r): i for i, r in enumerate(valid_records)}
         score_idx = [position[id(r)] for r in score_records]
         rows = scorer._rows
@@ -383,6 +382,13 @@ def run(
             except StopTraining:
                 stopped_early = True
                 log(f"early stop: no validation gain in {cfg.patience} evaluations")
+    if state.best_scores:  # 95% bootstrap intervals of the kept checkpoint's validation scores
+        p = np.array(state.best_scores)
+        ci = stats.bootstrap(y_valid, p >= state.best["threshold"], p)
+        state.best |= {
+            "val_n": len(y_valid),
+            "val_ci95": {k: [round(v, 4) for v in ci[k]] for k in ("f1", "auroc") if k in ci},
+        }
     info = {
         "base_model": cfg.model,
         "base_model_sha256": adapters.model_hash(engine.model_dir),
@@ -399,6 +405,7 @@ def run(
         "history": state.history,
         "stopped_early": stopped_early,
         "train_seconds": round(state.train_seconds, 1),
+        "features_seconds": round(features_seconds, 1),
         "wall_seconds_this_run": round(time.perf_counter() - t_start, 1),
         "trained_tokens": state.trained_tokens,
         "input_tokens": state.input_tokens,
