@@ -134,7 +134,8 @@ def test_bench_reports_no_score_statistics_for_it(on_macos26, monkeypatch, tmp_p
     data = write_split(tmp_path / "t.jsonl", "t", 12)
     out = tmp_path / "out"
     args = ["bench", "--data", str(data), "--classifiers", "rules,apple-fm", "--out", str(out)]
-    result = runner.invoke(app, [*args, "--latency-n", "2", "--fail-under", "auroc=1.01"])
+    gates = ["--fail-under", "rules:auroc=1.01", "--fail-under", "apple-fm:auroc=1.01"]
+    result = runner.invoke(app, [*args, "--latency-n", "2", *gates])
     rep = json.loads((out / "report.json").read_text())
     fm = next(c for c in rep["classifiers"] if c["kind"] == "apple-fm")
     assert fm["has_scores"] is False and fm["reliability"] is None
@@ -147,5 +148,5 @@ def test_bench_reports_no_score_statistics_for_it(on_macos26, monkeypatch, tmp_p
     )
     assert row.count("n/a") >= 3  # AUROC, ECE, tokens/text
     assert not np.isnan(fm["scores"]["f1"])
-    # the AUROC gate judges only the classifiers that have scores (rules fails it)
+    # an AUROC gate judges only the classifiers that have scores (rules fails it)
     assert result.exit_code == 3 and "apple-fm auroc" not in result.output
