@@ -48,11 +48,22 @@ def plan(tmp_path, text, model="m", depth=lambda m: 30):
         ("fixed: {}\nconfigs: [{name: a, epochs: 0}]\n", "epochs=0"),
         ("fixed: {}\nconfigs: [{name: a, rank: true}]\n", "rank is bool"),
         ("fixed: [\n", "not valid YAML"),
+        ("fixed: {}\nconfigs: [{name: a, rank: null}]\n", "rank: null is not allowed"),
     ],
 )
 def test_bad_sweep_files_are_refused_before_training_with_the_key_named(tmp_path, text, message):
     with pytest.raises(ConfigError, match=message):
         plan(tmp_path, text)
+
+
+def test_explicit_nulls_override_the_recipe(tmp_path):
+    recipe = tmp_path / "recipe.yaml"
+    recipe.write_text("val_limit: 120\nepochs: 3\n")
+    text = f"recipe: {recipe}\nfixed: {{val_limit: null}}\nconfigs: [{{name: a, epochs: null}}, {{name: b}}]\n"
+    (tmp_path / "s.yaml").write_text(text)
+    (a, cfg_a), (b, cfg_b) = sweep.read(tmp_path / "s.yaml").configs
+    assert cfg_a.val_limit is None and cfg_a.epochs is None
+    assert cfg_b.val_limit is None and cfg_b.epochs == 3
 
 
 def test_sweep_resumes_and_chooses_on_validation(tmp_path, data):

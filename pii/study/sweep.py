@@ -94,6 +94,7 @@ def read(path: Path, depth: Callable[[str], int] | None = None) -> Sweep:
         overrides = fixed | {k: v for k, v in item.items() if k != "name"}
         try:
             cfg = TrainConfig.from_file(base, overrides)
+            cfg = _nulls(cfg, [k for k, v in overrides.items() if v is None])
         except ConfigError as e:
             raise ConfigError(f"{path}: config '{name}': {e}") from None
         if depth is not None:
@@ -105,6 +106,22 @@ def read(path: Path, depth: Callable[[str], int] | None = None) -> Sweep:
                 )
         out.append((name, cfg))
     return Sweep(Path(path), out)
+
+
+def _nulls(cfg: TrainConfig, keys: list[str]) -> TrainConfig:
+    """Apply the sweep's explicit nulls (`val_limit: null` = every validation text), which
+    the recipe reader treats as "not set"; only fields that may be empty accept one."""
+    from dataclasses import fields, replace
+
+    optional = {f.name for f in fields(TrainConfig) if "None" in str(f.type)}
+    wrong = sorted(set(keys) - optional)
+    if wrong:
+        raise ConfigError(f"{', '.join(wrong)}: null is not allowed; give a value")
+    if not keys:
+        return cfg
+    cfg = replace(cfg, **dict.fromkeys(keys))
+    cfg.validate("sweep")
+    return cfg
 
 
 def model_depth(model: str) -> int:
