@@ -244,11 +244,7 @@ class FewShotClassifier:
         """Yes-minus-no log-odds of one batch sharing `prefix_ids` (log-sum-exp over each
         label's token variants)."""
         prefix = self.engine.prefix(prefix_ids) if prefix_ids else None
-        scores = self.engine.label_scores(prefix, suffixes, self._rows)
-        n_yes = len(self._yes)
-        yes = np.logaddexp.reduce(scores[:, :n_yes], axis=1)
-        no = np.logaddexp.reduce(scores[:, n_yes:], axis=1)
-        return yes - no
+        return yes_minus_no(self.engine.label_scores(prefix, suffixes, self._rows), len(self._yes))
 
     def calibration_logit(self) -> float:
         """Mean yes-minus-no log-odds on content-free inputs (the prompt's own bias)."""
@@ -281,6 +277,14 @@ class FewShotClassifier:
             if progress:
                 progress(1)
         return labels
+
+
+def yes_minus_no(scores: np.ndarray, n_yes: int) -> np.ndarray:
+    """Log-odds from label-row logits (n, n_yes + n_no): log-sum-exp over each label's
+    token variants, yes minus no."""
+    return np.logaddexp.reduce(scores[:, :n_yes], axis=1) - np.logaddexp.reduce(
+        scores[:, n_yes:], axis=1
+    )
 
 
 def default_config_path(model: str) -> Path:

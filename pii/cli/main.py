@@ -10,8 +10,11 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
+import pii.cli.baseline as baseline
+import pii.cli.export as export
+import pii.cli.golden as golden
+import pii.cli.study as study
 from pii import __version__, netguard
-from pii.cli import baseline, export, golden, study
 from pii.cli.base import DEFAULT_MODEL, ModelOption, err, handle_errors, out, progress_bar, sub_app
 from pii.cli.bench import bench, compare, report
 from pii.cli.decide import decide

@@ -165,6 +165,17 @@ class Engine:
             self._prefixes[key] = Prefix(key, kv, hidden_sum)
         return self._prefixes[key]
 
+    def _padded(self, suffixes: Sequence[Sequence[int]]) -> tuple[mx.array, list[int]]:
+        """Token ids right-padded into one (B, width) batch, and each row's length; counts
+        the real tokens as run."""
+        lengths = [len(s) for s in suffixes]
+        if min(lengths) == 0:
+            raise ModelError("empty prompt suffix: every text needs at least one token")
+        width = max(lengths)
+        pad = self.tokenizer.pad_token_id or 0
+        self.tokens_run += sum(lengths)
+        return mx.array([list(s) + [pad] * (width - len(s)) for s in suffixes]), lengths
+
     def _run(self, prefix: Prefix | None, batch: mx.array) -> mx.array:
         """Final-norm hidden states of token batch (B, n), continuing `prefix`."""
         if self.fast:
@@ -175,14 +186,8 @@ class Engine:
 
     def last_hidden(self, prefix: Prefix | None, suffixes: Sequence[Sequence[int]]) -> mx.array:
         """Final-norm hidden state at each suffix's last token, after `prefix`: (B, hidden)."""
-        lengths = [len(s) for s in suffixes]
-        if min(lengths) == 0:
-            raise ModelError("empty prompt suffix: every text needs at least one token")
-        width = max(lengths)
-        pad = self.tokenizer.pad_token_id or 0
-        batch = mx.array([list(s) + [pad] * (width - len(s)) for s in suffixes])
+        batch, lengths = self._padded(suffixes)
         h = self._run(prefix, batch)
-        self.tokens_run += sum(lengths)
         last = mx.array([n - 1 for n in lengths])
         return h[mx.arange(len(suffixes)), last].astype(mx.float32)
 
@@ -191,14 +196,9 @@ class Engine:
     ) -> tuple[np.ndarray, np.ndarray]:
         """Final-norm hidden states after `prefix`: at each suffix's last token, and summed
         over each suffix's tokens (the prefix's own sum is `prefix.hidden_sum`)."""
-        lengths = [len(s) for s in suffixes]
-        if min(lengths) == 0:
-            raise ModelError("empty prompt suffix: every text needs at least one token")
-        width = max(lengths)
-        pad = self.tokenizer.pad_token_id or 0
-        batch = mx.array([list(s) + [pad] * (width - len(s)) for s in suffixes])
+        batch, lengths = self._padded(suffixes)
+        width = batch.shape[1]
         h = self._run(prefix, batch).astype(mx.float32)
-        self.tokens_run += sum(lengths)
         keep = (mx.arange(width)[None, :] < mx.array(lengths)[:, None])[..., None]
         summed = (h * keep).sum(axis=1)
         last = h[mx.arange(len(suffixes)), mx.array([n - 1 for n in lengths])]

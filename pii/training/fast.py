@@ -26,6 +26,7 @@ import mlx.core as mx
 import mlx.nn as nn
 import numpy as np
 
+from pii.classifiers.fewshot import yes_minus_no
 from pii.engine.blocks import run_blocks, supported
 from pii.training.features import Features
 
@@ -166,8 +167,7 @@ def label_log_odds(
         chunk = order[b : b + batch_size]
         h, last, _ = data.batch(chunk)
         scores = last_hidden(model, cut, prefix, h, last).astype(mx.float32) @ rows.T
-        s = np.array(scores, dtype=np.float64)
-        odds = np.logaddexp.reduce(s[:, :n_yes], axis=1) - np.logaddexp.reduce(s[:, n_yes:], axis=1)
+        odds = yes_minus_no(np.array(scores, dtype=np.float64), n_yes)
         out.update(zip(chunk.tolist(), odds.tolist(), strict=True))
     return np.array([out[i] for i in idx.tolist()])
 
