@@ -70,12 +70,32 @@ def test_classify_file_txt_and_jsonl(tiny_model, k0_config, tmp_path):
     assert result.exit_code == 0 and "a" in result.output and "threshold 0.500" in result.output
 
 
-def test_classify_truncates_a_huge_text_and_says_so(tiny_model, tmp_path):
+def test_classify_reads_a_huge_text_as_windows_and_says_where(tiny_model, tmp_path):
     cfg = tmp_path / "c.json"
     FewShotConfig(model=str(tiny_model), k=0, max_text_tokens=64).save(cfg)
-    result = run("classify", "x" * 100_000, "--model", tiny_model, "--config", cfg, "--json")
-    assert result.exit_code == 0
-    assert "truncated" in result.output
+    text = "x" * 3_000 + " Maria Lopez +1 415 882 9931"
+    result = run("classify", text, "--model", tiny_model, "--config", cfg, "--json")
+    assert result.exit_code == 0, result.output
+    row = json.loads(result.output.strip().splitlines()[-1])
+    assert row["windows"] > 1
+    start, end = row["span"]
+    assert 0 <= start < end <= len(text)
+    assert "Maria" not in result.output  # spans only, never the text
+    human = run("classify", text, "--model", tiny_model, "--config", cfg, "--threshold", "0")
+    assert human.exit_code == 0 and "PII likely in characters" in human.output
+    capped = run("classify", text, "--model", tiny_model, "--config", cfg, "--max-chars", "1000")
+    assert capped.exit_code == 1
+    assert "--max-chars 1,000" in capped.output and "Traceback" not in capped.output
+
+
+def test_rules_say_where_their_matches_are(tmp_path):
+    text = "Nothing here. " * 200 + "Write to maria.lopez@brightmail.net today."
+    result = run("classify", text, "--classifier", "rules", "--json")
+    assert result.exit_code == 0, result.output
+    row = json.loads(result.output.strip().splitlines()[-1])
+    assert row["has_pii"] and "brightmail" not in result.output
+    (match,) = [m for m in row["matches"] if m["type"] == "EMAIL"]
+    assert text[match["start"] : match["end"]] == "maria.lopez@brightmail.net"
 
 
 @pytest.mark.parametrize(

@@ -114,16 +114,26 @@ def test_metadata_and_tokenizer_let_an_app_rebuild_the_prompt(exported, referenc
     assert (
         json.loads((e.tokenizer_dir / "prompt.json").read_text())["threshold"] == meta["threshold"]
     )
-    # What the Swift example does: tokenize before + text + after in one go.
+    # What the Swift example does: windows of the text's token ids, each decoded and
+    # tokenized inside before + window + after, as pii scores them.
     from transformers import PreTrainedTokenizerFast
 
     tok = PreTrainedTokenizerFast(tokenizer_file=str(e.tokenizer_dir / "tokenizer.json"))
-    budget = int(meta["max_text_tokens"])
-    for text in varied_texts(12):
-        ids = tok.encode(text, add_special_tokens=False)  # cut to the budget first, as trained
-        clipped = tok.decode(ids[:budget]) if len(ids) > budget else text
-        joined = meta["prompt_before_text"] + clipped + meta["prompt_after_text"]
-        assert tok.encode(joined, add_special_tokens=False) == coreml.encode_prompt(reference, text)
+    size, overlap = int(meta["window_tokens"]), int(meta["window_overlap"])
+    assert meta["window_aggregate"] == reference.config.aggregate
+    several = 0
+    for text in varied_texts(12) + [" ".join(varied_texts(12))]:
+        ids = tok.encode(text, add_special_tokens=False)
+        starts = range(0, max(len(ids) - overlap, 1), size - overlap) if len(ids) > size else [0]
+        pieces = [tok.decode(ids[i : i + size]) for i in starts]
+        assert pieces == [text[a:b] for a, b in reference.text_windows(text)]
+        several += len(pieces) > 1
+        for piece in pieces:
+            joined = meta["prompt_before_text"] + piece + meta["prompt_after_text"]
+            assert tok.encode(joined, add_special_tokens=False) == coreml.encode_prompt(
+                reference, piece
+            )
+    assert several >= 1
 
 
 def test_int4_picks_the_macos15_target(tiny_adapter, tmp_path):

@@ -62,12 +62,20 @@ def test_calibration_shifts_log_odds_by_the_content_free_bias(tiny_engine):
     np.testing.assert_allclose(np.log(p / (1 - p)), logits - shift, atol=1e-6)
 
 
-def test_long_text_is_truncated_and_counted(tiny_engine):
+def test_a_long_text_is_read_whole_as_windows(tiny_engine):
     clf = FewShotClassifier(tiny_engine, FewShotConfig(model="tiny", k=0, max_text_tokens=32), POOL)
-    clf.logits(["word " * 20_000, "short"])
-    assert clf.truncated == 1
-    long_prompt, short_prompt = clf.prompt_tokens
-    assert 0 < long_prompt - short_prompt <= 32
+    long_text = "word " * 2_000
+    logits = clf.logits([long_text, "short"])
+    assert clf.windows[1] == 1 and clf.windows[0] > 10
+    assert len(clf.prompt_tokens) == sum(clf.windows)
+    assert max(clf.prompt_tokens) - min(clf.prompt_tokens) <= 32
+    # The tail is read: change only the last characters and the score moves.
+    tail = clf.logits([long_text[:-40] + "Maria Lopez 0176 882 9931 " * 2])
+    assert tail[0] != logits[0]
+    # Each window scores as the same text given alone; the document takes their max.
+    spans = clf.text_windows(long_text)
+    alone = clf.logits([long_text[a:b] for a, b in spans])
+    np.testing.assert_allclose(logits[0], alone.max(), atol=1e-4)
 
 
 def test_nearest_exemplars_are_balanced_and_similar(tiny_engine):

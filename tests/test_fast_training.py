@@ -74,7 +74,7 @@ def test_fast_loss_and_gradients_equal_the_plain_path_on_the_same_batch(
 ):
     engine = lora_engine
     recs = read_records(data[0])[:6]
-    ex = examples(engine, recs, cfg("m"))
+    ex, _ = examples(engine, recs, cfg("m"), every_window=True)
     cut = len(engine.model.model.layers) - 1
     feats = features.load_or_build(
         engine.model, ex, cut, model_hash="h", precision="float32", root=tmp_path, log=print
@@ -103,8 +103,9 @@ def test_fast_validation_scores_equal_the_classifier(lora_engine, data, tmp_path
     from pii.classifiers.fewshot import FewShotClassifier, FewShotConfig
 
     engine = lora_engine
-    recs = read_records(data[1])
-    ex = examples(engine, recs, cfg("m"))
+    long = "Order 88231 shipped on Tuesday. " * 8 + "Call Maria Lopez at 0176 500."
+    recs = read_records(data[1]) + [{"text": long, "has_pii": True}]
+    ex, _ = examples(engine, recs, cfg("m"), every_window=True)
     cut = len(engine.model.model.layers) - 1
     feats = features.load_or_build(
         engine.model, ex, cut, model_hash="h", precision="float32", root=tmp_path, log=print
@@ -113,16 +114,18 @@ def test_fast_validation_scores_equal_the_classifier(lora_engine, data, tmp_path
         engine, FewShotConfig(model="m", k=0, instruction="short", max_text_tokens=32)
     )
     engine.model.eval()
-    want = scorer.logits([r["text"] for r in recs])
+    scorer.logits([r["text"] for r in recs])
+    want = scorer.window_logits  # every window of every text, in text order
+    assert len(want) == len(ex) > len(recs)  # some validation texts take several windows
     got = fast.label_log_odds(
-        engine.model, feats, cut, list(range(len(recs))), scorer._rows, len(scorer._yes)
+        engine.model, feats, cut, list(range(len(ex))), scorer._rows, len(scorer._yes)
     )
     np.testing.assert_allclose(got, want, atol=1e-4)
 
 
 def test_features_are_reused_only_for_the_same_inputs(tiny_engine, data, tmp_path):
     recs = read_records(data[0])[:8]
-    ex = examples(tiny_engine, recs, cfg("m"))
+    ex, _ = examples(tiny_engine, recs, cfg("m"))
     logs = []
     kw = {"precision": "float32", "root": tmp_path, "log": logs.append}
     a = features.load_or_build(tiny_engine.model, ex, 1, model_hash="h", **kw)

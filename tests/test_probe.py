@@ -55,10 +55,13 @@ def test_classifier_scores_equal_the_fitted_features(
     other.write_text(json.dumps(head))
     clf = load_classifier("probe", str(tiny_model), config=other)
     records = read_records(data[1])
-    got = clf.logits([r["text"] for r in records])
+    clf.logits([r["text"] for r in records])
+    got = clf.window_logits  # every window of every text, in text order
     cfg = TrainConfig(model=str(tiny_model), instruction="short", max_tokens=32)
+    windows, _ = examples(tiny_engine, records, cfg, every_window=True)
+    assert len(windows) == len(got)
     feats = features.load_or_build(
-        tiny_engine.model, examples(tiny_engine, records, cfg), 0,
+        tiny_engine.model, windows, 0,
         model_hash="t", precision="float32", root=tmp_path, log=lambda s: None,
     )  # fmt: skip
     want = log_odds(head, fit_probe.pooled(tiny_engine.model, feats, 0)[pooling])

@@ -78,6 +78,10 @@ def test_resume_equals_uninterrupted(tiny_model, data, tmp_path, monkeypatch):
         run(config(tiny_model), tmp_path / "cut", data)
     monkeypatch.setattr(checkpoint, "save", real_save)
     assert json.loads((tmp_path / "cut/checkpoint/state.json").read_text())["state"]["step"] == 4
+    changed = tmp_path / "train-changed.jsonl"
+    changed.write_text(data[0].read_text() + data[0].read_text().splitlines()[0] + "\n")
+    with pytest.raises(ConfigError, match="train_sha256 differ"):
+        run(config(tiny_model), tmp_path / "cut", (changed, data[1]), resume=True)
     resumed = run(config(tiny_model), tmp_path / "cut", data, resume=True)
     for a, b in zip(full["history"], resumed["history"], strict=True):
         assert a["step"] == b["step"]
@@ -256,3 +260,24 @@ def test_leftovers_of_a_killed_run_are_named_and_a_killed_save_recovers(tiny_mod
     resumed = run(config(tiny_model), cut, data, resume=True)
     assert resumed["history"][0]["step"] == 4
     assert not (cut / "checkpoint.old").exists() and not (cut / "checkpoint").exists()
+
+
+def test_training_examples_are_windows_labelled_by_spans(tiny_engine):
+    from pii.training.batches import counts, examples, label_token_ids
+    from pii.training.recipe import TrainConfig
+
+    cfg = TrainConfig(model="tiny", max_tokens=24, window_overlap=8)
+    text = "Order 88231 shipped on Tuesday. " * 12 + "My name is Maria Lopez."
+    start = text.index("Maria Lopez")
+    records = [
+        {"text": text, "has_pii": True, "spans": [[start, start + 11, "PERSON_NAME"]]},
+        {"text": "Version 4.2.1 is out", "has_pii": False, "spans": []},
+    ]
+    yes, no = label_token_ids(tiny_engine)
+    window_set, owner = examples(tiny_engine, records, cfg)
+    labels = [tokens[off] for tokens, off in window_set]
+    assert owner.count(1) == 1 and labels[owner.index(1)] == no
+    long_labels = [lab for lab, o in zip(labels, owner, strict=True) if o == 0]
+    assert long_labels.count(yes) >= 1 and long_labels.count(no) >= 3  # the head holds no PII
+    every, owner_all = examples(tiny_engine, records, cfg, every_window=True)
+    assert len(every) >= len(window_set) and counts(owner_all, 2)[1] == 1

@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from pii.classifiers.fewshot import FewShotClassifier, FewShotConfig
+from pii.classifiers.windows import DEFAULT_OVERLAP
 
 
 def load_adapter_classifier(adapter: str | Path, model: str | None = None, **kwargs: Any) -> Any:
@@ -28,6 +29,8 @@ def load_adapter_classifier(adapter: str | Path, model: str | None = None, **kwa
         k=0,
         instruction=cfg["instruction"],
         max_text_tokens=cfg["max_tokens"],
+        window_overlap=cfg.get("window_overlap", DEFAULT_OVERLAP),
+        aggregate=info.get("aggregate", "max"),
         threshold=info["threshold"],
     )
     clf = FewShotClassifier(engine, fs, **kwargs)

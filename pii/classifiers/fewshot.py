@@ -24,7 +24,7 @@ from typing import Any
 
 import numpy as np
 
-from pii.classifiers import prompts
+from pii.classifiers import prompts, windows
 from pii.classifiers.protocol import as_proba
 from pii.errors import ConfigError
 from pii.jsonl import write_atomic
@@ -46,7 +46,9 @@ class FewShotConfig:
     calibrate: bool = False
     calibration_logit: float = 0.0  # mean yes-minus-no logit on content-free inputs
     threshold: float = 0.5
-    max_text_tokens: int = 384
+    max_text_tokens: int = 384  # window size; longer texts are read as several windows
+    window_overlap: int = windows.DEFAULT_OVERLAP
+    aggregate: str = "max"  # windows -> document (pii.classifiers.windows), chosen on valid
     exemplar_max_chars: int = 400
     seed: int = 13
     exemplar_ids: list[str] = field(default_factory=list)  # filled for `balanced`
@@ -93,6 +95,16 @@ class FewShotConfig:
             raise ConfigError(f"{where}: k={self.k}: use an even number >= 0 (half yes, half no)")
         if not 0.0 <= self.threshold <= 1.0:
             raise ConfigError(f"{where}: threshold {self.threshold} outside [0, 1]")
+        if self.aggregate not in windows.AGGREGATES:
+            raise ConfigError(
+                f"{where}: aggregate '{self.aggregate}' unknown; "
+                f"use one of {', '.join(windows.AGGREGATES)}"
+            )
+        if self.window_overlap < 0 or self.max_text_tokens < 1:
+            raise ConfigError(
+                f"{where}: window_overlap {self.window_overlap} and max_text_tokens "
+                f"{self.max_text_tokens}: use an overlap >= 0 and a positive window size"
+            )
 
 
 @dataclass(frozen=True)
@@ -161,7 +173,10 @@ class FewShotClassifier:
         self.threshold = config.threshold
         self.batch_size = batch_size
         self.prefix_cache = prefix_cache
-        self.truncated = 0  # texts cut to max_text_tokens in the last call
+        # Per text of the last call: its windows and the character span of the best one.
+        self.windows: list[int] = []
+        self.best_spans: list[tuple[int, int]] = []
+        self.window_logits = np.zeros(0)  # per window of the last call, in text order
         self.prompt_tokens: list[int] = []  # prompt length per text in the last call
         self.processed_tokens = 0  # tokens actually run in the last call (cache hits excluded)
         by_id = {e.id: e for e in pool}
@@ -200,8 +215,6 @@ class FewShotClassifier:
 
     def prompt_parts(self, text: str) -> tuple[list[int], list[int]]:
         """(shared prefix ids, per-text suffix ids) for one text."""
-        text, cut = self.engine.truncate(text, self.config.max_text_tokens)
-        self.truncated += cut
         msgs = prompts.messages(self.config.instruction, self._exemplars(text), text)
         full = self.engine.render(msgs, generation_prompt=True)
         if not self.prefix_cache:
@@ -213,16 +226,24 @@ class FewShotClassifier:
 
     # -- scoring ------------------------------------------------------------------------
     def logits(
-        self, texts: Sequence[str], progress: Callable[[int], None] | None = None
+        self,
+        texts: Sequence[str],
+        progress: Callable[[int], None] | None = None,
+        per_window: bool = False,
     ) -> np.ndarray:
-        """Uncalibrated yes-minus-no log-odds per text."""
-        self.truncated = 0
+        """Uncalibrated yes-minus-no log-odds per text: every window of a text is scored
+        and the scores are aggregated (`config.aggregate`); `progress` counts texts done
+        (windows with `per_window`, for a few very long texts)."""
         run_before = self.engine.tokens_run
-        parts = [self.prompt_parts(t) for t in texts]
+        spans = [self.text_windows(t) for t in texts]
+        owner = [d for d, sp in enumerate(spans) for _ in sp]
+        parts = [self.prompt_parts(t[a:b]) for t, sp in zip(texts, spans, strict=False) for a, b in sp]
+        self.windows = [len(sp) for sp in spans]
         self.prompt_tokens = [len(p) + len(s) for p, s in parts]
-        out = np.zeros(len(texts))
+        out = np.zeros(len(parts))
+        left = list(self.windows)
         # Group by prefix, then batch by length so padding stays small.
-        order = sorted(range(len(texts)), key=lambda i: (parts[i][0], len(parts[i][1])))
+        order = sorted(range(len(parts)), key=lambda i: (parts[i][0], len(parts[i][1])))
         start = 0
         while start < len(order):
             prefix_ids = parts[order[start]][0]
@@ -235,10 +256,29 @@ class FewShotClassifier:
                 batch.append(order[start + len(batch)])
             out[batch] = self._score_batch(prefix_ids, [parts[i][1] for i in batch])
             start += len(batch)
-            if progress:
-                progress(len(batch))
+            done = 0
+            for i in batch:
+                left[owner[i]] -= 1
+                done += left[owner[i]] == 0
+            if progress and (done or per_window):
+                progress(len(batch) if per_window else done)
         self.processed_tokens = self.engine.tokens_run - run_before
-        return out
+        self.window_logits = out
+        best = windows.best(out, self.windows)
+        self.best_spans = [sp[b] for sp, b in zip(spans, best, strict=True)]
+        return self.aggregate(out, self.windows)
+
+    def text_windows(self, text: str) -> list[tuple[int, int]]:
+        """Character spans of the windows this classifier reads `text` as."""
+        return windows.of_text(
+            self.engine, text, self.config.max_text_tokens, self.config.window_overlap
+        )
+
+    def aggregate(self, window_logits: np.ndarray, counts: Sequence[int]) -> np.ndarray:
+        """Per-text log-odds from per-window ones, in the calibrated scale when calibrating
+        (noisy-OR combines probabilities, so the prompt's bias comes off first)."""
+        shift = self.config.calibration_logit if self.config.calibrate else 0.0
+        return windows.aggregate(window_logits - shift, counts, self.config.aggregate) + shift
 
     def _score_batch(self, prefix_ids: list[int], suffixes: list[list[int]]) -> np.ndarray:
         """Yes-minus-no log-odds of one batch sharing `prefix_ids` (log-sum-exp over each
@@ -248,9 +288,9 @@ class FewShotClassifier:
 
     def calibration_logit(self) -> float:
         """Mean yes-minus-no log-odds on content-free inputs (the prompt's own bias)."""
-        saved = self.prompt_tokens, self.truncated
+        saved = self.prompt_tokens, self.windows, self.best_spans, self.window_logits
         value = float(np.mean(self.logits(list(CONTENT_FREE))))
-        self.prompt_tokens, self.truncated = saved
+        self.prompt_tokens, self.windows, self.best_spans, self.window_logits = saved
         return value
 
     def proba_from_logits(self, logits: np.ndarray) -> np.ndarray:
@@ -258,9 +298,20 @@ class FewShotClassifier:
         return as_proba(1.0 / (1.0 + np.exp(-(logits - shift))))
 
     def predict_proba(
-        self, texts: Sequence[str], progress: Callable[[int], None] | None = None
+        self,
+        texts: Sequence[str],
+        progress: Callable[[int], None] | None = None,
+        per_window: bool = False,
     ) -> np.ndarray:
-        return self.proba_from_logits(self.logits(texts, progress))
+        return self.proba_from_logits(self.logits(texts, progress, per_window))
+
+    def locations(self) -> list[dict[str, Any]]:
+        """Per text of the last call: its windows and the character span [start, end) of
+        the window that scored highest (where the PII most likely is)."""
+        return [
+            {"windows": n, "span": list(span)}
+            for n, span in zip(self.windows, self.best_spans, strict=True)
+        ]
 
     def generate(
         self,
@@ -271,9 +322,15 @@ class FewShotClassifier:
         """Greedy answers parsed as labels; None where the answer is neither yes nor no."""
         labels: list[bool | None] = []
         for text in texts:
-            prefix_ids, suffix = self.prompt_parts(text)
-            prefix = self.engine.prefix(prefix_ids) if prefix_ids else None
-            labels.append(prompts.parse_answer(self.engine.generate(prefix, suffix, max_tokens)))
+            answers = []
+            for a, b in self.text_windows(text):
+                prefix_ids, suffix = self.prompt_parts(text[a:b])
+                prefix = self.engine.prefix(prefix_ids) if prefix_ids else None
+                answers.append(
+                    prompts.parse_answer(self.engine.generate(prefix, suffix, max_tokens))
+                )
+            # A text holds PII when any window says so; no when every answer is a clear no.
+            labels.append(True if True in answers else (None if None in answers else False))
             if progress:
                 progress(1)
         return labels

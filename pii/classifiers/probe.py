@@ -19,7 +19,7 @@ from typing import Any
 
 import numpy as np
 
-from pii.classifiers import artifact
+from pii.classifiers import artifact, windows
 from pii.classifiers.fewshot import FewShotClassifier, FewShotConfig
 from pii.errors import ConfigError
 
@@ -42,6 +42,8 @@ class ProbeClassifier(FewShotClassifier):
             k=0,
             instruction=head["instruction"],
             max_text_tokens=head["max_text_tokens"],
+            window_overlap=head.get("window_overlap", windows.DEFAULT_OVERLAP),
+            aggregate=head.get("aggregate", "max"),
             threshold=head["threshold"],
         )
         super().__init__(engine, config, batch_size=batch_size)

@@ -8,6 +8,9 @@ Two optional attributes extend it. `has_scores = False` marks a classifier that 
 decisions only (Apple's Foundation Model has no token probabilities): its `predict_proba`
 returns hard 0/1 columns, and nothing that needs a ranking (AUROC, ECE, Brier, curves) is
 computed for it. `artifacts` lists the files and folders it loads, for its size on disk.
+`locations()` says, per text of the last call, where the PII is: the LLM classifiers give
+their windows and the character span of the highest-scoring one, the rules their matches'
+types and spans (spans only, never text).
 """
 
 from __future__ import annotations

@@ -272,16 +272,28 @@ class RulesClassifier:
         self.threshold = threshold
         self.name = name
         self.artifacts: list[Path] = [rules.path]
+        self._found: list[list[Finding]] = []  # per text of the last call, >= threshold
 
     def predict_proba(
         self, texts: Sequence[str], progress: Callable[[int], None] | None = None
     ) -> np.ndarray:
         p = np.empty(len(texts))
+        self._found = []
         for i, t in enumerate(texts):
-            p[i] = self.rules.score(t)
+            found = self.rules.analyze(t)
+            p[i] = max((f.score for f in found), default=0.0)
+            self._found.append([f for f in found if f.score >= self.threshold])
             if progress:
                 progress(1)
         return as_proba(p)
+
+    def locations(self) -> list[dict[str, Any]]:
+        """Per text of the last call: the type and character span [start, end) of each
+        match at or above the threshold (spans only, never the matched text)."""
+        return [
+            {"matches": [{"type": f.entity, "start": f.start, "end": f.end} for f in found]}
+            for found in self._found
+        ]
 
 
 def load_rules(artifact: str | Path | None = None) -> RulesClassifier:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import os
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.table import Table
@@ -15,7 +15,7 @@ import pii.cli.export as export
 import pii.cli.golden as golden
 import pii.cli.study as study
 from pii import __version__, netguard
-from pii.cli.base import DEFAULT_MODEL, ModelOption, err, handle_errors, out, progress_bar, sub_app
+from pii.cli.base import DEFAULT_MODEL, ModelOption, handle_errors, out, progress_bar, sub_app
 from pii.cli.bench import bench, compare, report
 from pii.cli.decide import decide
 from pii.cli.train import train
@@ -175,9 +175,19 @@ def classify(
         ),
     ] = False,
     as_json: Annotated[bool, typer.Option("--json", help="One JSON object per text.")] = False,
+    max_chars: Annotated[
+        int | None,
+        typer.Option(
+            min=1,
+            help="Refuse a text longer than this many characters (default: no cap; long "
+            "texts are read whole, as overlapping windows).",
+        ),
+    ] = None,
 ) -> None:
-    """P(PII) for each text and the decision at the configured threshold.
+    """P(PII) for each text, the decision at the configured threshold, and where the PII is.
 
+    Long texts are read whole, as overlapping windows of the model's token budget; the
+    output gives the character span of the most PII-like window (rules: of each match).
     Texts are never echoed back: the output names them by id or line number.
     """
     from pii.jsonl import read_texts
@@ -193,9 +203,14 @@ def classify(
     else:
         items = read_texts(file) if file else [("1", text or "")]
     for item_id, t in items:
+        where = f"{file}: id {item_id}" if file else "the argument"
         if not t.strip():
-            where = f"{file}: id {item_id}" if file else "the argument"
             raise DataError(f"{where}: empty text; nothing to classify")
+        if max_chars is not None and len(t) > max_chars:
+            raise DataError(
+                f"{where}: {len(t):,} characters, over --max-chars {max_chars:,}; "
+                "split the text or raise the cap"
+            )
     from pii.classifiers.protocol import has_scores
     from pii.classifiers.registry import load_classifier
 
@@ -205,7 +220,11 @@ def classify(
         raise ConfigError(f"--generate needs an LLM classifier (fewshot or adapter), not {kind}")
     scored = has_scores(clf)
     texts = [t for _, t in items]
-    with progress_bar(len(texts), "classifying", enabled=len(texts) > 1) as advance:
+    # A few very long texts: progress in windows, so a 5 MB text shows it is moving.
+    per_window = not generate and hasattr(clf, "text_windows") and len(texts) < 16
+    total = sum(len(clf.text_windows(t)) for t in texts) if per_window else len(texts)
+    unit = "windows" if per_window else "texts"
+    with progress_bar(total, f"classifying ({unit})", enabled=total > 1) as advance:
         if generate:
             answers = clf.generate(texts, progress=advance)
             rows = [
@@ -213,25 +232,25 @@ def classify(
                 for (i, _), a in zip(items, answers, strict=True)
             ]
         else:
-            p = clf.predict_proba(texts, progress=advance)[:, 1]
+            kwargs = {"per_window": True} if per_window else {}
+            p = clf.predict_proba(texts, progress=advance, **kwargs)[:, 1]
+            places = clf.locations() if hasattr(clf, "locations") else [{}] * len(texts)
             rows = [
                 {
                     "id": i,
                     "p_pii": round(float(v), 4) if scored else None,
                     "has_pii": bool(v >= clf.threshold),
+                    **place,
                 }
-                for (i, _), v in zip(items, p, strict=True)
+                for (i, _), v, place in zip(items, p, places, strict=True)
             ]
-    if getattr(clf, "truncated", 0):
-        err.print(
-            f"note: {clf.truncated} text(s) longer than {clf.config.max_text_tokens} tokens "
-            "were truncated (the head was kept)"
-        )
     if as_json:
         for row in rows:
             print(json.dumps(row))
         return
-    t = Table("id", "answer" if generate else "P(PII)", "decision")
+    t = Table(
+        "id", "answer" if generate else "P(PII)", "decision", *([] if generate else ["where"])
+    )
     for row in rows:
         if generate:
             t.add_row(
@@ -241,9 +260,24 @@ def classify(
             )
         else:
             p_text = "n/a" if row["p_pii"] is None else f"{row['p_pii']:.3f}"
-            t.add_row(row["id"], p_text, "PII" if row["has_pii"] else "no PII")
+            t.add_row(row["id"], p_text, "PII" if row["has_pii"] else "no PII", where_text(row))
     out.print(t)
     out.print(f"classifier {clf.name}, threshold {clf.threshold:.3f}", style="dim")
+
+
+def where_text(row: dict[str, Any]) -> str:
+    """Where a text's PII is, for people: characters counted from 1, both ends included."""
+    if not row["has_pii"]:
+        return ""
+    if "matches" in row:
+        return "; ".join(
+            f"{m['type']} at characters {m['start'] + 1:,}-{m['end']:,}" for m in row["matches"]
+        )
+    if "span" in row:
+        start, end = row["span"]
+        of = f" (best of {row['windows']} windows)" if row["windows"] > 1 else ""
+        return f"PII likely in characters {start + 1:,}-{end:,}{of}"
+    return ""
 
 
 def main() -> None:

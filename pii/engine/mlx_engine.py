@@ -106,15 +106,11 @@ class Engine:
             messages, tokenize=False, add_generation_prompt=generation_prompt
         )
 
-    def truncate(self, text: str, max_tokens: int) -> tuple[str, bool]:
-        """`text` cut to `max_tokens` tokens (head kept), and whether it was cut."""
-        if len(text) <= max_tokens:  # a token is at least one character
-            return text, False
-        # Cheap pre-cut: no tokenizer produces fewer than ~1 token per 12 characters.
-        ids = self.encode(text[: max_tokens * 12])
-        if len(ids) <= max_tokens and len(text) <= max_tokens * 12:
-            return text, False
-        return self.tokenizer.decode(ids[:max_tokens]), True
+    def token_offsets(self, text: str) -> list[tuple[int, int]]:
+        """Character span of each token of `text` (no special tokens)."""
+        hf = getattr(self.tokenizer, "_tokenizer", self.tokenizer)
+        enc = hf(text, add_special_tokens=False, return_offsets_mapping=True, verbose=False)
+        return [tuple(o) for o in enc["offset_mapping"]]
 
     def label_rows(self, token_ids: Sequence[int]) -> mx.array:
         """Output-projection rows of the given tokens, dequantized: (n, hidden)."""

@@ -195,6 +195,7 @@ def encode_prompt(clf: Any, text: str) -> list[int]:
 
 def metadata(clf: Any, adapter: Path, precision: str, target: str, max_len: int) -> dict[str, str]:
     from pii import __version__
+    from pii.classifiers.windows import effective_overlap
     from pii.engine.adapters import read_training
 
     info = read_training(adapter)
@@ -211,6 +212,13 @@ def metadata(clf: Any, adapter: Path, precision: str, target: str, max_len: int)
         "prompt_before_text": before,
         "prompt_after_text": after,
         "max_text_tokens": str(clf.config.max_text_tokens),
+        # Longer texts: windows of max_text_tokens tokens, consecutive ones sharing
+        # window_overlap tokens; P(PII) of the text = window_aggregate of the windows'.
+        "window_tokens": str(clf.config.max_text_tokens),
+        "window_overlap": str(
+            effective_overlap(clf.config.max_text_tokens, clf.config.window_overlap)
+        ),
+        "window_aggregate": clf.config.aggregate,
         "max_sequence_length": str(max_len),
         "padding": "right (attention_mask 1 for real tokens, then 0)",
         "precision": precision,

@@ -14,6 +14,7 @@ from typing import Any
 
 import numpy as np
 
+from pii.classifiers import windows
 from pii.export import milcheck
 from pii.export.coreml import encode_prompt
 
@@ -38,19 +39,38 @@ def verify(path: Path, reference: Any, texts: list[str], batch: int = 8) -> dict
     import platform
 
     p_ref = reference.predict_proba(texts)[:, 1]
-    ids = [encode_prompt(reference, t) for t in texts]
+    # Long texts are scored as an app must: every window, then the classifier's aggregate.
+    spans = [reference.text_windows(t) for t in texts]
+    counts = [len(s) for s in spans]
+    ids = [
+        encode_prompt(reference, t[a:b]) for t, s in zip(texts, spans, strict=True) for a, b in s
+    ]
     batches = [pad(ids[i : i + batch]) for i in range(0, len(ids), batch)]
     program = milcheck.Program(path)
-    p = np.concatenate([program.predict(b)["pii_probability"] for b in batches])
-    result = _agreement(p, p_ref, reference.threshold)
-    result |= {"n": len(texts), "evaluator": "MIL program in numpy, op by op"}
+    p_win = np.concatenate([program.predict(b)["pii_probability"] for b in batches])
+    how = reference.config.aggregate
+    result = _agreement(documents(p_win, counts, how), p_ref, reference.threshold)
+    result |= {
+        "n": len(texts),
+        "windows": int(sum(counts)),
+        "texts_with_several_windows": int(sum(c > 1 for c in counts)),
+        "aggregate": how,
+        "evaluator": "MIL program in numpy, op by op",
+    }
     if platform.system() == "Darwin":
         import coremltools as ct
 
         model = ct.models.MLModel(str(path))
         p_ml = np.concatenate([model.predict(b)["pii_probability"] for b in batches])
-        result["coreml"] = _agreement(p_ml, p_ref, reference.threshold)
+        result["coreml"] = _agreement(documents(p_ml, counts, how), p_ref, reference.threshold)
     return result
+
+
+def documents(p_windows: np.ndarray, counts: list[int], how: str) -> np.ndarray:
+    """Per-text P(PII) from the package's per-window probabilities, as the app computes it."""
+    p = np.clip(np.asarray(p_windows, dtype=np.float64).ravel(), 1e-12, 1 - 1e-12)
+    z = windows.aggregate(np.log(p) - np.log1p(-p), counts, how)
+    return 1.0 / (1.0 + np.exp(-z))
 
 
 # The bar a package must clear: float32 reproduces the MLX probabilities; the compressed

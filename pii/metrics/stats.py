@@ -170,10 +170,13 @@ def verdict(pair: dict[str, Any], rule: float = GAIN_RULE) -> dict[str, str]:
     return {"verdict": "inconclusive", "why": f"{text}: the interval straddles it"}
 
 
+LONG_CHARS = 1500  # the golden set's `length` tag: a text this long or longer is "long"
+
+
 def slices(records: Sequence[dict[str, Any]], y: np.ndarray, pred: np.ndarray) -> dict[str, Any]:
     """Per slice, with its count: recall per PII type (items containing it), F1 per format,
     language and difficulty, FPR on hard negatives, recall on obfuscated items, F1 on
-    novel vs known patterns."""
+    novel vs known patterns and on long (>= LONG_CHARS characters) vs short texts."""
 
     def f1(mask: np.ndarray) -> dict[str, Any]:
         if not mask.any():
@@ -208,6 +211,8 @@ def slices(records: Sequence[dict[str, Any]], y: np.ndarray, pred: np.ndarray) -
     out["obfuscated"] = rate(obf & y, "recall")
     novel = np.array([bool(tg.get("novel")) for tg in tags])
     out["novel"] = {"novel": f1(novel), "known": f1(~novel)}
+    long = np.array([len(r["text"]) >= LONG_CHARS for r in records])
+    out["length"] = {"long": f1(long), "short": f1(~long)}
     return out
 
 

@@ -26,13 +26,24 @@ def transfer_lines(report: dict[str, Any]) -> list[str]:
 
 
 def cut_note(part: dict[str, Any]) -> str:
-    """Which classifiers read only the head of some texts (the rest of those was not seen)."""
+    """How the LLM classifiers read long texts: as windows, none cut (a report from before
+    windows says which classifiers saw only the head of some texts)."""
     cut = [f"{c['name']} {c['truncated']}" for c in part["classifiers"] if c.get("truncated")]
-    if not cut:
+    if cut:
+        return (
+            f"**Texts cut to the token budget** (out of {part['n']}; the classifier saw only "
+            f"their head): {', '.join(cut)}."
+        )
+    read = [
+        f"{c['name']} {c['windows']['texts_with_several']} (up to {c['windows']['max_per_text']})"
+        for c in part["classifiers"]
+        if c.get("windows") and c["windows"]["texts_with_several"]
+    ]
+    if not read:
         return ""
     return (
-        f"**Texts cut to the token budget** (out of {part['n']}; the classifier saw only their "
-        f"head): {', '.join(cut)}."
+        f"**Long texts read as windows** (out of {part['n']}; no text was cut): texts that "
+        f"took more than one window, per classifier: {', '.join(read)}."
     )
 
 

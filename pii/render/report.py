@@ -234,6 +234,7 @@ def _latency(report: dict[str, Any]) -> list[str]:
                 "p95 ms",
                 "p99 ms",
                 "floor ms",
+                "ms / 1k chars: batch 1 (floor), bulk",
                 "cold start s",
                 "texts/s (best batch)",
                 "tokens/text",
@@ -244,6 +245,7 @@ def _latency(report: dict[str, Any]) -> list[str]:
                     c["name"],
                     *(ms(c["latency"].get(k)) for k in ("p50_s", "p95_s", "p99_s")),
                     ms(c["latency"].get("floor_s")),
+                    per_1k_chars(c),
                     num(c.get("cold_start_s"), ".1f"),
                     f"{c.get('texts_per_s') or 0:.2f} ({_batch(c)})",
                     num(c.get("prompt_tokens_per_text")),
@@ -254,10 +256,23 @@ def _latency(report: dict[str, Any]) -> list[str]:
         ),
         "",
         "Floor: 2 x non-embedding parameters x tokens processed per text / the GEMM rate measured "
-        "in this run. Tokens processed exclude a cached prompt prefix."
+        "in this run. Tokens processed exclude a cached prompt prefix. Per 1,000 characters: "
+        "the latency probe's time (batch 1) and the whole pass's (bulk) over the characters read; "
+        "long texts cost windows in proportion to their length."
         + (NA_NOTE if any("floor_s" not in c["latency"] for c in report["classifiers"]) else ""),
         "",
     ]
+
+
+def per_1k_chars(c: dict[str, Any]) -> str:
+    """Milliseconds per 1,000 characters at batch 1 (with its floor) and in bulk."""
+    lat = c.get("latency") or {}
+    if lat.get("ms_per_1k_chars") is None:
+        return "-"
+    floor = lat.get("floor_ms_per_1k_chars")
+    floor_text = f" ({floor:.0f})" if floor is not None else ""
+    bulk = c.get("ms_per_1k_chars")
+    return f"{lat['ms_per_1k_chars']:.0f}{floor_text}, {bulk:.0f}" if bulk else "-"
 
 
 def _slices(report: dict[str, Any]) -> list[str]:
@@ -269,9 +284,12 @@ def _slices(report: dict[str, Any]) -> list[str]:
         ("format", "F1 per format"),
         ("language", "F1 per language"),
         ("difficulty", "F1 per difficulty"),
+        ("length", "F1 per text length (long: 1,500 characters or more, read as windows)"),
         ("negative_kind", "false-positive rate per hard-negative kind"),
     ):
         metric = {"type": "recall", "negative_kind": "fpr"}.get(key, "f1")
+        if key not in report["classifiers"][0]["slices"]:  # a report from before the slice
+            continue
         values = sorted(report["classifiers"][0]["slices"][key])
         rows = [
             [

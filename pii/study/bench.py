@@ -200,6 +200,19 @@ def gate_failures(data: dict[str, Any], gates: Sequence[Gate]) -> list[str]:
     ]
 
 
+def window_counts(per_text: Sequence[int]) -> dict[str, Any] | None:
+    """How many windows the texts took (None for a classifier that reads texts whole)."""
+    if not per_text:
+        return None
+    n = np.asarray(per_text)
+    return {
+        "windows": int(n.sum()),
+        "texts_with_several": int((n > 1).sum()),
+        "max_per_text": int(n.max()),
+        "mean_per_text": round(float(n.mean()), 3),
+    }
+
+
 def score(
     clf: Any,
     records: Sequence[dict[str, Any]],
@@ -218,7 +231,7 @@ def score(
     seconds = time.perf_counter() - t0
     failed = getattr(clf, "failures", 0) - failed_before  # requests refused in this run
     tokens = list(getattr(clf, "prompt_tokens", []) or [])  # both describe the last call
-    truncated = int(getattr(clf, "truncated", 0))
+    per_text = list(getattr(clf, "windows", []) or [])  # windows per text (LLM classifiers)
     pred = p >= clf.threshold
     errors = []
     for r, truth, prob, guess in zip(records, y, p, pred, strict=True):
@@ -247,7 +260,8 @@ def score(
         "seconds": seconds,
         "texts_per_s": len(texts) / seconds,
         "prompt_tokens_per_text": float(np.mean(tokens)) if tokens else None,
-        "truncated": truncated,
+        "truncated": 0,  # no classifier cuts a text: long ones are read as windows
+        "windows": window_counts(per_text),
         "errors": errors,
         "p_pii": {r["id"]: round(float(v), 5) for r, v in zip(records, p, strict=True)},
     }
@@ -278,6 +292,9 @@ def evaluate(
     if batched:
         clf.batch_size = 1
     lat, times = latency(clf, texts, latency_n)
+    # Cost per 1,000 characters: long texts take windows in proportion to their length.
+    section["ms_per_1k_chars"] = 1e6 * section["seconds"] / max(sum(map(len, texts)), 1)
+    lat["ms_per_1k_chars"] = 1e6 * sum(times) / max(sum(map(len, texts[: len(times)])), 1)
     if getattr(clf, "prefix_cache", False):  # the same texts with the whole prompt run each time
         clf.prefix_cache = False
         lat["prefix_cache_off"], _ = latency(clf, texts, latency_n)
@@ -288,6 +305,8 @@ def evaluate(
         for d in (lat, lat.get("prefix_cache_off")):
             if d:
                 d["floor_s"] = 2 * params * d["tokens_processed_per_text"] / (gflops * 1e9)
+                chars = np.mean([len(t) for t in texts[: d["n"]]])
+                d["floor_ms_per_1k_chars"] = 1e6 * d["floor_s"] / max(chars, 1)
     if batched:
         clf.batch_size = batch  # later scoring (the OOD set) runs at the bench's batch size
     section |= {"latency": lat, "throughput_batch": batch, "batch_sweep": sweep}

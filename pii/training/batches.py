@@ -13,7 +13,7 @@ import mlx.core as mx
 import mlx.nn as nn
 import numpy as np
 
-from pii.classifiers import prompts
+from pii.classifiers import prompts, windows
 from pii.training.recipe import TrainConfig
 
 
@@ -25,16 +25,36 @@ def label_token_ids(engine: Any) -> tuple[int, int]:
 
 
 def examples(
-    engine: Any, records: list[dict[str, Any]], cfg: TrainConfig
-) -> list[tuple[list[int], int]]:
-    """(tokens, answer offset) pairs: the classifier's prompt, then the label token."""
+    engine: Any, records: list[dict[str, Any]], cfg: TrainConfig, every_window: bool = False
+) -> tuple[list[tuple[list[int], int]], list[int]]:
+    """(tokens, answer offset) pairs, one per window of each record (pii.classifiers.windows):
+    the classifier's prompt on the window, then the window's label token; and the record
+    index of each pair. A window holding only part of a PII span has no label: training
+    leaves it out; `every_window` (validation, where documents are scored) keeps it with
+    its record's label."""
     yes, no = label_token_ids(engine)
-    out = []
-    for r in records:
-        text, _ = engine.truncate(r["text"], cfg.max_tokens)
-        prompt = engine.encode(engine.render(prompts.messages(cfg.instruction, [], text), True))
-        out.append((prompt + [yes if r["has_pii"] else no], len(prompt)))
-    return out
+    out, owner = [], []
+    for i, r in enumerate(records):
+        text = r["text"]
+        for a, b in windows.of_text(engine, text, cfg.max_tokens, cfg.window_overlap):
+            positive = windows.label((a, b), r.get("spans"), r["has_pii"])
+            if positive is None:
+                if not every_window:
+                    continue
+                positive = r["has_pii"]
+            msgs = prompts.messages(cfg.instruction, [], text[a:b])
+            prompt = engine.encode(engine.render(msgs, True))
+            out.append((prompt + [yes if positive else no], len(prompt)))
+            owner.append(i)
+    return out, owner
+
+
+def counts(owner: list[int], n_records: int) -> list[int]:
+    """Windows per record from the record index of each window."""
+    c = [0] * n_records
+    for i in owner:
+        c[i] += 1
+    return c
 
 
 def answer_loss(model: nn.Module, batch: mx.array, lengths: mx.array) -> tuple[mx.array, mx.array]:

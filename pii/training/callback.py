@@ -18,6 +18,7 @@ import numpy as np
 from mlx.utils import tree_flatten
 from mlx_lm.tuner.callbacks import TrainingCallback
 
+from pii.classifiers import windows
 from pii.metrics import scores as metrics
 from pii.training import checkpoint
 from pii.training.checkpoint import RunState
@@ -44,12 +45,14 @@ class ValidationCallback(TrainingCallback):
         start: int,
         batches: Any,
         val_loss: Callable[[], float],
-        val_scores: Callable[[], np.ndarray],
+        val_scores: Callable[[], tuple[np.ndarray, list[int]]],  # per window, windows per text
         clear_cache: Callable[[], None],
         y_valid: np.ndarray,
         log: Callable[[str], None],
         total: int | None = None,
+        data: dict[str, str] | None = None,  # the data files' hashes, kept in the checkpoint
     ) -> None:
+        self.data = data
         self.cfg, self.out, self.model, self.optimizer = cfg, out, model, optimizer
         self.total = cfg.iters if total is None else total
         self.state, self.start, self.batches = state, start, batches
@@ -73,7 +76,9 @@ class ValidationCallback(TrainingCallback):
         model.eval()
         val_loss = self.val_loss()
         self.clear_cache()  # the prefix's keys and values change with the weights
-        p = self.val_scores()
+        window_odds, counts = self.val_scores()
+        how, _ = windows.choose(window_odds, counts, self.y_valid, beta=cfg.select_beta)
+        p = 1.0 / (1.0 + np.exp(-windows.aggregate(window_odds, counts, how)))
         thr, f_sel = metrics.best_threshold(self.y_valid, p, beta=cfg.select_beta)
         m = metrics.summary(self.y_valid, p >= thr)
         model.train()
@@ -85,6 +90,7 @@ class ValidationCallback(TrainingCallback):
             "val_f2": round(m["f2"], 4),
             "val_auroc": _auroc(self.y_valid, p),
             "threshold": thr,
+            "aggregate": how,
             "input_tokens_per_s": round(window_tokens / max(t0 - self.t_last, 1e-9), 1),
             "eval_seconds": round(time.perf_counter() - t0, 1),
         }
@@ -100,7 +106,7 @@ class ValidationCallback(TrainingCallback):
         else:
             state.evals_since_best += 1
         state.step = step
-        checkpoint.save(self.out, model, self.optimizer, state, cfg)
+        checkpoint.save(self.out, model, self.optimizer, state, cfg, self.data)
         self.t_last = time.perf_counter()
         self.log(
             f"step {step:4d}  train loss {entry['train_loss']:.3f}  val loss {val_loss:.3f}  "

@@ -35,7 +35,16 @@ class RunState:
     best_scores: list[float] = field(default_factory=list)  # valid P(PII) at the best step
 
 
-def save(out: Path, model: nn.Module, optimizer: Any, state: RunState, cfg: TrainConfig) -> None:
+def save(
+    out: Path,
+    model: nn.Module,
+    optimizer: Any,
+    state: RunState,
+    cfg: TrainConfig,
+    data: dict[str, str] | None = None,
+) -> None:
+    """Write the checkpoint (weights, optimizer, state, config and the data files' hashes,
+    which a resume must match) beside the old one, then swap them."""
     from mlx.utils import tree_flatten
 
     tmp = out / "checkpoint.tmp"
@@ -46,7 +55,7 @@ def save(out: Path, model: nn.Module, optimizer: Any, state: RunState, cfg: Trai
     )
     mx.save_safetensors(str(tmp / "optimizer.safetensors"), dict(tree_flatten(optimizer.state)))
     (tmp / "state.json").write_text(
-        json.dumps({"config": asdict(cfg), "state": asdict(state)}, indent=2)
+        json.dumps({"config": asdict(cfg), "state": asdict(state), "data": data or {}}, indent=2)
     )
     final, old = out / "checkpoint", out / "checkpoint.old"
     shutil.rmtree(old, ignore_errors=True)

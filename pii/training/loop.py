@@ -45,6 +45,12 @@ from pii.training.checkpoint import RunState
 from pii.training.recipe import TrainConfig
 
 
+def window_scores(scorer: Any, texts: list[str]) -> tuple[np.ndarray, list[int]]:
+    """The scorer's log-odds per window of `texts`, and the windows per text."""
+    scorer.logits(texts)
+    return scorer.window_logits, scorer.windows
+
+
 def run(
     cfg: TrainConfig,
     out: Path,
@@ -94,10 +100,19 @@ def run(
             )
             raise ConfigError(f"{out}: nothing to resume: {why}")
         saved = json.loads(ckpt.read_text())
-        if saved["config"] != asdict(cfg):
-            diff = sorted(k for k in saved["config"] if saved["config"][k] != asdict(cfg).get(k))
+        now_cfg = asdict(cfg)
+        if saved["config"] != now_cfg:
+            keys = set(saved["config"]) | set(now_cfg)
+            diff = sorted(k for k in keys if saved["config"].get(k) != now_cfg.get(k))
             raise ConfigError(
                 f"{out}: --resume needs the same config as the interrupted run; differs in {diff}"
+            )
+        data = {"train_sha256": sha256_file(train_path), "valid_sha256": sha256_file(valid_path)}
+        changed = [k for k, v in data.items() if saved.get("data", {}).get(k) != v]
+        if changed:
+            raise ConfigError(
+                f"{out}: the training or validation file changed since the checkpoint "
+                f"({', '.join(changed)} differ); start over with --force"
             )
         state = RunState(**saved["state"])
     elif not force and (finished or resumable):
@@ -138,8 +153,8 @@ def run(
     lora = {"rank": cfg.rank, "scale": cfg.scale, "dropout": cfg.dropout}
     linear_to_lora_layers(model, cfg.num_layers, lora)
     n_trainable = sum(v.size for _, v in tree_flatten(model.trainable_parameters()))
-    train_set = examples(engine, train_records, cfg)
-    val_set = examples(engine, valid_records, cfg)
+    train_set, _ = examples(engine, train_records, cfg)
+    val_set, val_owner = examples(engine, valid_records, cfg, every_window=True)
     total = (
         cfg.iters
         if cfg.epochs is None
@@ -168,12 +183,20 @@ def run(
         num_layers=cfg.num_layers,
         lora=lora,
         model=cfg.model,
-        prompt={"instruction": cfg.instruction, "max_text_tokens": cfg.max_tokens},
+        prompt={
+            "instruction": cfg.instruction,
+            "max_text_tokens": cfg.max_tokens,
+            "window_overlap": cfg.window_overlap,
+        },
     )
     scorer = FewShotClassifier(
         engine,
         FewShotConfig(
-            model=cfg.model, k=0, instruction=cfg.instruction, max_text_tokens=cfg.max_tokens
+            model=cfg.model,
+            k=0,
+            instruction=cfg.instruction,
+            max_text_tokens=cfg.max_tokens,
+            window_overlap=cfg.window_overlap,
         ),
         batch_size=8,
     )
@@ -194,6 +217,7 @@ def run(
         "y_valid": y_valid,
         "log": log,
         "total": total,
+        "data": {"train_sha256": sha256_file(train_path), "valid_sha256": sha256_file(valid_path)},
     }
     stopped_early, features_seconds = False, 0.0
     if use_fast:
@@ -206,7 +230,11 @@ def run(
         features_seconds = time.perf_counter() - t_features
         mx.reset_peak_memory()  # the peak reported is training's, not the feature build's
         position = {id(r): i for i, r in enumerate(valid_records)}
-        score_idx = [position[id(r)] for r in score_records]
+        by_record: dict[int, list[int]] = {}
+        for w, i in enumerate(val_owner):
+            by_record.setdefault(i, []).append(w)
+        score_idx = [w for r in score_records for w in by_record[position[id(r)]]]
+        score_counts = [len(by_record[position[id(r)]]) for r in score_records]
         rows = scorer._rows
         counter = fast.TokenCounter()
         cb = ValidationCallback(
@@ -215,8 +243,9 @@ def run(
             val_loss=lambda: fast.validation_loss(
                 model, valid_f, cut, cfg.batch_size, cfg.val_batches, cfg.seed + 1
             ),
-            val_scores=lambda: fast.probabilities(
-                fast.label_log_odds(model, valid_f, cut, score_idx, rows, len(scorer._yes))
+            val_scores=lambda: (
+                fast.label_log_odds(model, valid_f, cut, score_idx, rows, len(scorer._yes)),
+                score_counts,
             ),
         )
         if total > start:
@@ -251,7 +280,7 @@ def run(
                 loss=answer_loss,
                 iterate_batches=private_batches(cfg.seed + 1),
             ),
-            val_scores=lambda: scorer.predict_proba([r["text"] for r in score_records])[:, 1],
+            val_scores=lambda: window_scores(scorer, [r["text"] for r in score_records]),
         )
         remaining = total - state.step
         if remaining > 0:
@@ -295,11 +324,13 @@ def run(
         "train_sha256": sha256_file(train_path),
         "valid_file": str(valid_path),
         "valid_sha256": sha256_file(valid_path),
-        "n_train_examples": len(train_set),
+        "n_train_records": len(train_records),
+        "n_train_examples": len(train_set),  # windows with a label
         "n_valid_scored": len(score_records),
         "trainable_parameters": n_trainable,
         "config": asdict(cfg),
         "threshold": state.best.get("threshold", 0.5),
+        "aggregate": state.best.get("aggregate", "max"),  # windows -> text, chosen on valid
         "best": state.best,
         "history": state.history,
         "stopped_early": stopped_early,

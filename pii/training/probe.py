@@ -71,12 +71,14 @@ def fit(
     from sklearn.linear_model import LogisticRegression
     from sklearn.metrics import roc_auc_score
 
+    from pii.classifiers import windows
     from pii.engine.adapters import model_hash
     from pii.engine.mlx_engine import load_engine
     from pii.golden.schema import read_records
     from pii.metrics import scores as metrics
     from pii.metrics import stats
-    from pii.training.batches import examples
+    from pii.training.batches import counts as window_counts
+    from pii.training.batches import examples, label_token_ids
     from pii.training.recipe import TrainConfig
 
     artifact.refuse_test_split(valid_path, train_path)
@@ -86,17 +88,23 @@ def fit(
     depth = len(engine.model.model.layers)
     cut = max(depth - frozen_top, 0)
     cfg = TrainConfig(model=model, instruction=instruction, max_tokens=max_tokens)
+    yes, _ = label_token_ids(engine)
     digest = model_hash(engine.model_dir)
     common = {"model_hash": digest, "precision": cfg.precision, "log": log}
-    pools = {}
+    pools, labels, owners = {}, {}, {}
     for split, records in (("train", train_records), ("valid", valid_records)):
+        # Windows (pii.classifiers.windows): training windows carry their own labels,
+        # validation keeps every window and is scored per text.
+        window_set, owners[split] = examples(engine, records, cfg, every_window=split == "valid")
         data = features.load_or_build(
-            engine.model, examples(engine, records, cfg), cut, what=f"{split} texts", **common
+            engine.model, window_set, cut, what=f"{split} windows", **common
         )
-        log(f"probe: final hidden states of {len(records):,} {split} texts")
+        log(f"probe: final hidden states of {len(window_set):,} {split} windows")
         pools[split] = pooled(engine.model, data, cut)
-    y_train = np.array([r["has_pii"] for r in train_records], bool)
+        labels[split] = np.array([tokens[off] == yes for tokens, off in window_set], bool)
+    y_train = labels["train"]
     y_valid = np.array([r["has_pii"] for r in valid_records], bool)
+    counts = window_counts(owners["valid"], len(valid_records))
     choices: list[dict[str, Any]] = []
     best: tuple[float, dict[str, Any]] = (-1.0, {})
     for pooling in POOLINGS:
@@ -112,13 +120,20 @@ def fit(
                 "intercept": float(reg.intercept_[0]),
                 "C": c,
             }
-            auroc = float(roc_auc_score(y_valid, log_odds(head, xv)))
-            choices.append({"pooling": pooling, "C": c, "valid_auroc": round(auroc, 4)})
-            log(f"probe: pooling {pooling}, C {c:g}: valid AUROC {auroc:.4f}")
+            how, _ = windows.choose(log_odds(head, xv), counts, y_valid)
+            z = windows.aggregate(log_odds(head, xv), counts, how)
+            auroc = float(roc_auc_score(y_valid, z))
+            choices.append(
+                {"pooling": pooling, "C": c, "aggregate": how, "valid_auroc": round(auroc, 4)}
+            )
+            log(f"probe: pooling {pooling}, C {c:g}, {how}: valid AUROC {auroc:.4f}")
             if auroc > best[0]:
-                best = (auroc, head)
+                best = (auroc, head | {"aggregate": how})
     head = best[1]
-    p = 1.0 / (1.0 + np.exp(-log_odds(head, pools["valid"][head["pooling"]])))
+    z = windows.aggregate(
+        log_odds(head, pools["valid"][head["pooling"]]), counts, head["aggregate"]
+    )
+    p = 1.0 / (1.0 + np.exp(-z))
     threshold, _ = metrics.best_threshold(y_valid, p)
     scores = stats.scores(y_valid, p >= threshold, p)
     data = {
@@ -127,9 +142,10 @@ def fit(
         "model_sha256": digest,
         "instruction": instruction,
         "max_text_tokens": max_tokens,
+        "window_overlap": cfg.window_overlap,
         **head,
         "threshold": threshold,
-        "chosen_on": "validation AUROC (pooling, C), validation F1 (threshold)",
+        "chosen_on": "validation AUROC (pooling, C, aggregate), validation F1 (threshold)",
         "choices": choices,
         "valid_metrics": {k: round(v, 4) if isinstance(v, float) else v for k, v in scores.items()},
         "fit_seconds": round(time.perf_counter() - t0, 1),

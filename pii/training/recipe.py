@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from pii.classifiers import prompts
+from pii.classifiers.windows import DEFAULT_OVERLAP
 from pii.config_file import read_settings
 from pii.errors import ConfigError
 
@@ -31,7 +32,8 @@ class TrainConfig:
     iters: int = 200  # optimizer steps (ignored when `epochs` is set)
     epochs: float | None = None  # passes over the pool; sets the steps from the pool's size
     batch_size: int = 8
-    max_tokens: int = 192  # text budget; the prompt adds ~40 tokens
+    max_tokens: int = 192  # window size in tokens (longer texts: windows); the prompt adds ~40
+    window_overlap: int = DEFAULT_OVERLAP  # tokens consecutive windows share (<= max_tokens/3)
     seed: int = 13
     train_size: int | None = None  # seeded subsample of the training pool (learning curves)
     steps_per_eval: int = 25
@@ -89,6 +91,12 @@ class TrainConfig:
                 raise ConfigError(
                     f"{where}: {name}={value!r}: use a positive integer or leave it out"
                 )
+        overlap = self.window_overlap
+        if not isinstance(overlap, int) or overlap < 0:
+            raise ConfigError(
+                f"{where}: window_overlap={overlap!r}: use an integer >= 0 (at most a third "
+                "of max_tokens is used)"
+            )
         if self.epochs is not None and not 0 < self.epochs <= 100:
             raise ConfigError(f"{where}: epochs={self.epochs!r}: use a number in (0, 100]")
         if self.val_batches < 1 or self.warmup < 0 or self.seed < 0:

@@ -21,7 +21,7 @@ from typing import Any
 
 import numpy as np
 
-from pii.classifiers import prompts
+from pii.classifiers import prompts, windows
 from pii.classifiers.fewshot import Exemplar, FewShotClassifier, FewShotConfig, pool_from_records
 from pii.errors import ConfigError
 from pii.golden.sample import subset
@@ -60,32 +60,38 @@ def tune(
             progress(f"{cfg.instruction} k={cfg.k} {cfg.selection}", len(idx)) if progress else None
         )
         t0 = time.perf_counter()
-        logits = clf.logits([texts[i] for i in idx], advance)
+        clf.logits([texts[i] for i in idx], advance)
         seconds = time.perf_counter() - t0
+        per_window, counts = clf.window_logits, clf.windows
         best: dict[str, Any] = {}
+        best_logits = np.zeros(0)
         for calibrate in (False, True) if cfg.selection == "balanced" else (False,):
             shift = clf.calibration_logit() if calibrate else 0.0
-            p = 1.0 / (1.0 + np.exp(-(logits - shift)))
-            thr, f1 = metrics.best_threshold(y[list(idx)], p)
-            row = {
-                "instruction": cfg.instruction,
-                "k": cfg.k,
-                "selection": cfg.selection,
-                "calibrate": calibrate,
-                "calibration_logit": round(shift, 4),
-                "threshold": thr,
-                "f1": round(f1, 4),
-                "n": len(idx),
-                "seconds": round(seconds, 1),
-                "mean_prompt_tokens": round(float(np.mean(clf.prompt_tokens)), 1),
-                "exemplar_ids": list(cfg.exemplar_ids),
-            }
-            if not best or row["f1"] > best["f1"]:
-                best = row
+            for how in windows.AGGREGATES:  # long texts: how windows make a document
+                z = windows.aggregate(per_window - shift, counts, how)
+                thr, f1 = metrics.best_threshold(y[list(idx)], 1.0 / (1.0 + np.exp(-z)))
+                row = {
+                    "instruction": cfg.instruction,
+                    "k": cfg.k,
+                    "selection": cfg.selection,
+                    "calibrate": calibrate,
+                    "calibration_logit": round(shift, 4),
+                    "aggregate": how,
+                    "threshold": thr,
+                    "f1": round(f1, 4),
+                    "n": len(idx),
+                    "windows": int(sum(counts)),
+                    "seconds": round(seconds, 1),
+                    "mean_prompt_tokens": round(float(np.mean(clf.prompt_tokens)), 1),
+                    "exemplar_ids": list(cfg.exemplar_ids),
+                }
+                if not best or row["f1"] > best["f1"]:
+                    best, best_logits = row, z + shift
         rows.append(best)
-        scores[id(best)] = logits
+        scores[id(best)] = best_logits
         log(
             f"  {cfg.instruction:9s} k={cfg.k:<2d} {cfg.selection:8s} calibrate={best['calibrate']!s:5s} "
+            f"{best['aggregate']:8s} "
             f"F1={best['f1']:.3f} (n={len(idx)}, {seconds:.0f}s, {best['mean_prompt_tokens']:.0f} tokens/text)"
         )
         return best
@@ -120,6 +126,7 @@ def tune(
         selection=top["selection"],
         calibrate=top["calibrate"],
         calibration_logit=top["calibration_logit"],
+        aggregate=top["aggregate"],
         threshold=top["threshold"],
         exemplar_ids=top["exemplar_ids"],
     )
