@@ -43,11 +43,24 @@ def test_runs_offline_and_maps_entities(presidio):
         )
         p = presidio.predict_proba(["Write to maria.lopez@brightmail.net", "The sky is blue."])
     assert netguard.attempts == before
-    assert {"EMAIL", "BANK_ACCOUNT"} <= {t for t, _ in found}
+    assert {"EMAIL", "BANK_ACCOUNT"} <= {f[0] for f in found}
     assert p[0, 1] > p[1, 1]
     dropped = {"DATE_TIME", "NRP", "LOCATION", "URL", "ORGANIZATION"}
     assert not dropped & set(presidio.entities)
-    assert {t for t, _ in presidio.findings("We met on 3 May 2024 in Paris.")} <= {"PERSON_NAME"}
+    assert {f[0] for f in presidio.findings("We met on 3 May 2024 in Paris.")} <= {"PERSON_NAME"}
+
+
+@needs_extra
+def test_reads_the_tail_of_a_long_text_in_chunks(presidio, monkeypatch):
+    from pii.classifiers import presidio as module
+
+    monkeypatch.setattr(module, "CHUNK", 2_000)  # several chunks without a huge text
+    monkeypatch.setattr(module, "CHUNK_OVERLAP", 100)
+    text = "The sky is blue today. " * 400 + "Write to maria.lopez@brightmail.net now."
+    p = presidio.predict_proba([text, text[:-45]])[:, 1]
+    assert p[0] >= presidio.threshold > p[1]
+    (match,) = [m for m in presidio.locations()[0]["matches"] if m["type"] == "EMAIL"]
+    assert text[match["start"] : match["end"]] == "maria.lopez@brightmail.net"
 
 
 def test_missing_extra_is_a_one_line_error_naming_the_install(monkeypatch):

