@@ -858,6 +858,22 @@ FILLERS: dict[str, Callable[[Ctx], str]] = {
 assert set(FILLERS) == ALL_SLOTS
 
 
+# Provider lists that Faker builds from a set: their order follows the process's string-hash
+# seed (PYTHONHASHSEED), so one record seed picked a different Italian city in every run.
+_UNORDERED = ("cities",)
+
+
+def _stable(fake: Faker) -> Faker:
+    """The Faker with the _UNORDERED lists of its locale's providers sorted, so that a seed
+    gives the same values on every run (only lists that are out of order are touched)."""
+    for provider in fake.get_providers():
+        for name in _UNORDERED:
+            value = vars(type(provider)).get(name)
+            if isinstance(value, list) and value != sorted(value):
+                setattr(provider, name, sorted(value))
+    return fake
+
+
 class SlotFiller:
     """Fills a template's slots for one record from that record's seed."""
 
@@ -869,7 +885,7 @@ class SlotFiller:
         rng = random.Random(seed)
         locale = rng.choice(LOCALES[language])
         if locale not in self._fakers:
-            self._fakers[locale] = Faker(locale)
+            self._fakers[locale] = _stable(Faker(locale))
         fake = self._fakers[locale]
         fake.seed_instance(seed ^ 0x5DEECE66D)  # decorrelate from rng, which uses seed
         ctx = Ctx(rng=rng, fake=fake, locale=locale, language=language)

@@ -7,8 +7,11 @@ Steps: load and check the sources (golden/src/FORMAT.md); assign every template 
 (held-out types and the `code` format never to train); plan how often each template is rendered
 so each split hits its size and coverage targets; render each record from its own seed (a
 SHA-256 of seed, template id and render index, never Python's hash()), obfuscating a seeded
-share of positives; drop repeated texts; check coverage and fail naming what is short; write
-the splits in a seeded order with ids in output order.
+share of positives, and note the character span of every PII value put in; drop repeated
+texts; add the split's composites, long documents (1,500-10,000 characters) joined from
+fresh renders of the split's own templates (CompositeBuilder); check coverage and fail
+naming what is short; write the splits in a seeded order with ids in output order, with
+tags.length ("long" from 1,500 characters) on every record.
 
 Pool templates (files `golden/src/templates/pool_*.jsonl`, the wider training pool) go to train
 and valid only: test keeps exactly the templates and renders it had before they were added, so
@@ -36,6 +39,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))  # golden_slots, when imported by tests
 
+from golden_composites import SHAPES, join  # noqa: E402
 from golden_slots import (  # noqa: E402
     LOCALES,
     LOOKALIKE_SLOTS,
@@ -47,7 +51,16 @@ from golden_slots import (  # noqa: E402
 )
 
 from pii.errors import DataError, PiiError  # noqa: E402
-from pii.golden.schema import HAND_TEMPLATE_ID, RECORD_KEYS, TAG_KEYS, validate_record  # noqa: E402
+from pii.golden.schema import (  # noqa: E402
+    COMPOSITE_TEMPLATE_ID,
+    HAND_TEMPLATE_ID,
+    OPTIONAL_KEYS,
+    OPTIONAL_TAGS,
+    RECORD_KEYS,
+    TAG_KEYS,
+    length_tag,
+    validate_record,
+)
 from pii.jsonl import iter_jsonl, write_jsonl  # noqa: E402
 from pii.taxonomy import (  # noqa: E402
     DIFFICULTIES,
@@ -70,6 +83,15 @@ POOL_SHARES = {"train": 0.8, "valid": 0.2}
 # per-render probability is this share scaled up by the split's eligible fraction.
 OBFUSCATED_SHARE = {"train": 0.10, "valid": 0.10, "test": 0.15}
 NOVEL_MAX_SHARE = 0.2  # held-out templates are plentiful; keep them a slice, not the bulk
+# Composites: long documents joined from renders of one split's templates, on top of the
+# sizes above (scaled with a split's size unless --SPLIT-composites is given).
+DEFAULT_COMPOSITES = {"train": 300, "valid": 70, "test": 160}
+LONG_MIN, LONG_MAX = 1500, 10_000  # a composite's length in characters, both inclusive
+TAIL_FROM = 0.9  # "PII only at the end": every span starts at or after 90% of the text
+TAIL_SHARE = (9, 20)  # of positive composites, 9 in 20 are planned that way (>= 40% asserted)
+MAX_REUSE = 4  # renders of one template in one composite (1 for a template with no slot)
+CODE_WEIGHT = 0.5  # code pastes are novel in full: keep them a slice of the composites
+HELD_OUT_WEIGHT = 0.25  # and a positive part with a held-out type makes a composite novel
 SLOT_RE = re.compile(r"\[\[([A-Za-z0-9_]+)\]\]")
 TEMPLATE_ID_RE = re.compile(r"(?P<lang>[a-z]{2})-(?P<fmt>[a-z]+)-\d{3}")
 
@@ -86,15 +108,17 @@ class Quota:
     languages: int  # non-English languages
     obfuscated: int
     novel: int
-    hand: float
+    hand: float  # share of the split's single records (composites aside)
     asserted: tuple[str, ...]
+    long: int = 0  # records of LONG_MIN..LONG_MAX characters
 
 
 QUOTAS = {
     "test": Quota(25, 0.40, 0.5, 6, 0.15, 3, 60, 100, 0.25, asserted=(
         "size", "per_type", "negatives", "hard", "formats", "non_english", "obfuscated",
-        "novel", "hand")),
-    "valid": Quota(8, 0.40, 0.5, 6, 0.15, 3, 15, 30, 0.0, asserted=("size", "negatives")),
+        "novel", "hand", "long"), long=160),
+    "valid": Quota(8, 0.40, 0.5, 6, 0.15, 3, 15, 30, 0.0, asserted=("size", "negatives", "long"),
+                   long=70),
     "train": Quota(60, 0.40, 0.5, 6, 0.15, 3, 0, 0, 0.0, asserted=("size",)),
 }  # fmt: skip
 
@@ -211,7 +235,7 @@ def load_hand(
             types = obj.get("pii_types")
             if isinstance(types, list) and all(isinstance(t, str) for t in types):
                 types = sorted(types)  # order carries no meaning; the schema wants it sorted
-            tags = {**{k: tags.get(k) for k in TAG_KEYS}, **tags}
+            tags = {**{k: tags.get(k) for k in TAG_KEYS if k not in OPTIONAL_TAGS}, **tags}
             if isinstance(types, list) and tags["format"] in FORMATS:
                 tags["novel"] = is_novel(types, tags["format"])
             record = {"id": "hand", "text": obj.get("text"), "has_pii": obj.get("has_pii"),
@@ -382,7 +406,16 @@ class Renderer:
             newline_ok = t.fmt not in ("record", "code")
             values[slot] = obfuscate(slot, values[slot], t.language, rng, newline_ok)
             obfuscated = True
-        text = SLOT_RE.sub(lambda m: values[m.group(1)], t.text)
+        pieces, spans, pos, last = [], [], 0, 0
+        for m in SLOT_RE.finditer(t.text):  # the text SLOT_RE.sub would make, and the spans
+            value = values[m.group(1)]
+            pieces += [t.text[last : m.start()], value]
+            pos += m.start() - last
+            if m.group(1) in PII_SLOTS and value:
+                spans.append([pos, pos + len(value), PII_SLOTS[m.group(1)]])
+            pos += len(value)
+            last = m.end()
+        text = "".join(pieces) + t.text[last:]
         tags = {
             "format": t.fmt,
             "language": t.language,
@@ -393,7 +426,7 @@ class Renderer:
             "negative_kind": t.negative_kind,
         }
         return {"id": "", "text": text, "has_pii": bool(t.types), "pii_types": t.types,
-                "tags": tags, "template_id": t.tid}  # fmt: skip
+                "tags": tags, "template_id": t.tid, "spans": spans}  # fmt: skip
 
 
 class SplitBuilder:
@@ -436,6 +469,210 @@ class SplitBuilder:
             self.counts[t.tid] = self.counts.get(t.tid, 0) + 1
 
 
+# --- composites -------------------------------------------------------------------------------
+
+
+class CompositeBuilder:
+    """Long documents (LONG_MIN..LONG_MAX characters) joined from fresh renders of one split's
+    templates: a mail thread, ticket history, chat log, log file, code paste, or a report or
+    notes in sections (scripts/golden_composites.py), all parts of one language. A negative
+    joins only negative renders; a positive adds one or two positive renders to them, placed
+    last (so that every PII value is in the last 10% of the text), first, or in the middle.
+    Each composite draws from its own seed, a SHA-256 of (build seed, "composite", split,
+    index, attempt); its parts are rendered with render indices of that form, so they are
+    not the split's single records."""
+
+    GAP = 40  # about the characters between two parts (a quoted-reply line, a heading)
+
+    def __init__(
+        self, split: str, templates: list[Template], renderer: Renderer, rate: float,
+        seen: set[str],
+    ) -> None:  # fmt: skip
+        self.split, self.renderer, self.rate, self.seen = split, renderer, rate, seen
+        self.languages = Counter(t.language for t in templates)
+        self.parts: dict[str, list[str]] = {}  # composite text -> its parts' template ids
+        # One probe render per template: how long it runs and where its first PII value starts.
+        self.probe = {t.tid: renderer.render(t, "composite-probe", 0.0) for t in templates}
+        self.pools: dict[tuple[str, str], tuple[list[Template], list[Template]]] = {}
+        for shape, formats in SHAPES.items():
+            for lang in sorted({t.language for t in templates}):
+                members = [t for t in templates if t.language == lang and t.fmt in formats]
+                neg = [t for t in members if not t.types]
+                if neg:
+                    self.pools[(lang, shape)] = (neg, [t for t in members if t.types])
+
+    @staticmethod
+    def reuse(t: Template) -> int:
+        return 1 if t.capacity == 1 else MAX_REUSE
+
+    def capacity(self, negatives: list[Template]) -> int:
+        """About the longest text the negative templates make without overusing one."""
+        return sum(self.reuse(t) * (len(self.probe[t.tid]["text"]) + self.GAP) for t in negatives)
+
+    def tail_need(self, record: dict[str, Any]) -> int:
+        """The shortest document whose last 10% holds all of this positive part's spans."""
+        return math.ceil((len(record["text"]) - record["spans"][0][0]) / (1 - TAIL_FROM)) + 1
+
+    def build(self, n: int, seed: int) -> list[dict[str, Any]]:
+        """n composites: even indices positive, odd negative; TAIL_SHARE of the positives
+        with their PII only at the end, the others alternately at the start and middle.
+        Novel ones (a code paste, a part with a held-out type) stay under NOVEL_MAX_SHARE."""
+        out: list[dict[str, Any]] = []
+        for i in range(n):
+            novel_ok = sum(r["tags"]["novel"] for r in out) < NOVEL_MAX_SHARE * (len(out) + 1)
+            mode = None
+            if i % 2 == 0:
+                j, (a, b) = i // 2, TAIL_SHARE
+                tail = ((j + 1) * a + b - 1) // b > (j * a + b - 1) // b
+                mode = "tail" if tail else ("start", "middle")[j % 2]
+            for attempt in range(6):
+                record, parts = self.compose(i, attempt, mode, seed, novel_ok)
+                if record is not None:
+                    self.seen.add(record["text"])
+                    self.parts[record["text"]] = parts
+                    out.append(record)
+                    break
+        return out
+
+    def compose(
+        self, i: int, attempt: int, mode: str | None, seed: int, novel_ok: bool
+    ) -> tuple[dict[str, Any] | None, list[str]]:
+        """One composite and its parts' template ids, or (None, []) when this attempt cannot
+        make a valid one."""
+        rng = random.Random(stable_int(seed, "composite", self.split, i, attempt))
+        renders = iter(range(10**6))
+
+        def render(t: Template, rate: float) -> dict[str, Any]:
+            k = f"composite/{self.split}/{i}/{attempt}/{next(renders)}"
+            return self.renderer.render(t, k, rate)
+
+        # Languages as often as the split's templates have them; within one, shapes by how
+        # many templates feed them.
+        cands: dict[str, dict[str, float]] = {}
+        for (lang, shape), (neg, pos) in self.pools.items():
+            if not novel_ok:
+                pos = [t for t in pos if not _held_out(t)]
+                if shape == "code":
+                    continue
+            need = LONG_MIN
+            if mode == "tail" and pos:
+                need = max(need, min(self.tail_need(self.probe[t.tid]) for t in pos))
+            if (mode and not pos) or need > min(self.capacity(neg), LONG_MAX):
+                continue
+            weight = (len(neg) + len(pos)) * (CODE_WEIGHT if shape == "code" else 1.0)
+            cands.setdefault(lang, {})[shape] = weight
+        if not cands:
+            return None, []
+        langs = sorted(cands)
+        lang = rng.choices(langs, [self.languages[x] for x in langs])[0]
+        shapes = sorted(cands[lang])
+        shape = rng.choices(shapes, [cands[lang][x] for x in shapes])[0]
+        neg, pos = self.pools[(lang, shape)]
+        pos = pos if novel_ok else [t for t in pos if not _held_out(t)]
+        cap = min(self.capacity(neg), LONG_MAX)
+        target = min(math.exp(rng.uniform(math.log(1600), math.log(9600))), cap)
+        positives: list[tuple[Template, dict[str, Any]]] = []
+        if mode == "tail":
+            fits = [t for t in pos if self.tail_need(self.probe[t.tid]) <= cap]
+            t = self.pick_positive(rng, fits)
+            record = render(t, self.rate)
+            target = max(target, self.tail_need(record))
+            positives.append((t, record))
+        elif mode:
+            for _ in range(2 if rng.random() < 1 / 3 else 1):
+                t = self.pick_positive(rng, pos)
+                positives.append((t, render(t, self.rate)))
+        where = sorted(rng.uniform(1 / 3, 2 / 3) for _ in positives)  # for mode "middle"
+        join_seed = stable_int(seed, "composite-join", self.split, i, attempt)
+
+        def assemble(negatives: list[tuple[Template, dict[str, Any]]]) -> tuple[str, list, list]:
+            parts = list(negatives)
+            if mode == "tail":
+                parts.append(positives[0])
+            elif mode == "start":
+                parts.insert(0, positives[0])
+                if len(positives) > 1:
+                    parts.insert(1 + round(len(negatives) * where[1]), positives[1])
+            elif mode == "middle":
+                for j, (p, u) in enumerate(zip(positives, where, strict=True)):
+                    parts.insert(j + round(len(negatives) * u), p)
+            text, offsets = join(
+                shape, lang, [r["text"] for _, r in parts], random.Random(join_seed)
+            )
+            return text, offsets, parts
+
+        uses: Counter[str] = Counter()
+        queue: list[Template] = []
+        negatives: list[tuple[Template, dict[str, Any]]] = []
+        texts = {r["text"] for _, r in positives}
+        text, offsets, parts = assemble(negatives)
+        misses = 0
+        while len(text) < target or (mode == "tail" and not self._tail_ok(text, offsets, parts)):
+            if not queue:
+                queue = [t for t in neg if uses[t.tid] < self.reuse(t)]
+                rng.shuffle(queue)
+                if not queue:
+                    return None, []
+            t = queue.pop()
+            uses[t.tid] += 1
+            record = render(t, 0.0)
+            trial = assemble([*negatives, (t, record)])
+            if record["text"] in texts or len(trial[0]) > LONG_MAX:
+                misses += 1
+                if misses > 40:
+                    return None, []
+                continue
+            negatives.append((t, record))
+            texts.add(record["text"])
+            text, offsets, parts = trial
+        if not LONG_MIN <= len(text) <= LONG_MAX or text in self.seen:
+            return None, []
+        return self._record(text, offsets, parts, shape, lang), [t.tid for t, _ in parts]
+
+    @staticmethod
+    def pick_positive(rng: random.Random, pos: list[Template]) -> Template:
+        """A positive template; held-out types (valid and test only) with a quarter of the
+        weight, so that they stay a slice of the composites as of the single records."""
+        return rng.choices(pos, [HELD_OUT_WEIGHT if _held_out(t) else 1.0 for t in pos])[0]
+
+    @staticmethod
+    def _tail_ok(text: str, offsets: list[int], parts: list) -> bool:
+        return all(
+            o + s >= TAIL_FROM * len(text)
+            for o, (_, r) in zip(offsets, parts, strict=True)
+            for s, _, _ in r["spans"]
+        )
+
+    @staticmethod
+    def _record(text: str, offsets: list[int], parts: list, shape: str, lang: str) -> dict:
+        spans = [
+            [o + s, o + e, kind]
+            for o, (_, r) in zip(offsets, parts, strict=True)
+            for s, e, kind in r["spans"]
+        ]
+        types = sorted({kind for _, _, kind in spans})
+        chars: Counter[str] = Counter()
+        for t, r in parts:
+            chars[t.fmt] += len(r["text"])
+        fmt = (
+            SHAPES[shape][0]
+            if len(SHAPES[shape]) == 1
+            else min(chars, key=lambda f: (-chars[f], f))
+        )
+        kind = None if types else next((t.negative_kind for t, _ in parts if t.negative_kind), None)
+        tags = {
+            "format": fmt,
+            "language": lang,
+            "difficulty": "hard" if any(t.difficulty == "hard" for t, _ in parts) else "medium",
+            "obfuscated": any(r["tags"]["obfuscated"] for _, r in parts),
+            "novel": is_novel(types, fmt),
+            "hard_negative": kind is not None,
+            "negative_kind": kind,
+        }
+        return {"id": "", "text": text, "has_pii": bool(types), "pii_types": types, "tags": tags,
+                "template_id": COMPOSITE_TEMPLATE_ID, "spans": spans}  # fmt: skip
+
+
 # --- coverage ---------------------------------------------------------------------------------
 
 
@@ -443,6 +680,8 @@ def coverage(records: list[dict[str, Any]]) -> dict[str, Any]:
     """The numbers the quotas speak about, for one split."""
     tally = _tally(records)
     langs = Counter(r["tags"]["language"] for r in records)
+    long = [r for r in records if LONG_MIN <= len(r["text"]) <= LONG_MAX]
+    composites = [r for r in records if r["template_id"] == COMPOSITE_TEMPLATE_ID]
     return {
         "size": len(records),
         "positives": sum(r["has_pii"] for r in records),
@@ -455,7 +694,19 @@ def coverage(records: list[dict[str, Any]]) -> dict[str, Any]:
         "obfuscated": tally["obf"],
         "novel": tally["novel"],
         "hand": sum(r["template_id"] == HAND_TEMPLATE_ID for r in records),
+        "composite": len(composites),
+        "composite_positives": sum(r["has_pii"] for r in composites),
+        "composite_tail": sum(pii_only_in_tail(r) for r in composites),
+        "long": len(long),
+        "long_positives": sum(r["has_pii"] for r in long),
+        "long_tail": sum(pii_only_in_tail(r) for r in long),
     }
+
+
+def pii_only_in_tail(record: dict[str, Any]) -> bool:
+    """A positive with known spans, all of which start in the last 10% of its text."""
+    spans, n = record.get("spans"), len(record["text"])
+    return bool(record["has_pii"] and spans) and all(s >= TAIL_FROM * n for s, _, _ in spans)
 
 
 def shortfalls(
@@ -495,21 +746,34 @@ def shortfalls(
               (q.obfuscated - cov["obfuscated"]) / max(rate, 0.05))  # fmt: skip
     if cov["novel"] < q.novel:
         short("novel", "novel", f"novel {cov['novel']}, needs >= {q.novel}", q.novel - cov["novel"])
-    if cov["hand"] < q.hand * n:
-        short("hand", "hand", f"hand-written {cov['hand']}/{n}, needs >= {q.hand:.0%}")
+    single = n - cov["composite"]
+    if cov["hand"] < q.hand * single:
+        short("hand", "hand", f"hand-written {cov['hand']}/{single} single records (composites "
+              f"aside), needs >= {q.hand:.0%}")  # fmt: skip
+    if cov["long"] < q.long:
+        short("long", "long", f"{cov['long']} records of {LONG_MIN}-{LONG_MAX} characters, "
+              f"needs >= {q.long}")  # fmt: skip
+    positives = cov["composite_positives"]
+    if positives and cov["composite_tail"] < 0.4 * positives:
+        short("long", "long", f"{cov['composite_tail']}/{positives} positive composites have "
+              "their PII only in the last 10%, needs >= 40%")  # fmt: skip
     return out
 
 
 def summary(split: str, cov: dict[str, Any], n_templates: int) -> str:
     n = max(cov["size"], 1)
+    single = max(cov["size"] - cov["composite"], 1)
     langs = ", ".join(f"{k} {c}" for k, c in cov["languages"].items())
     types = ", ".join(f"{k} {c}" for k, c in cov["per_type"].items())
     return (
         f"{split}: {cov['size']} records from {n_templates} templates + {cov['hand']} hand "
-        f"({cov['hand'] / n:.0%}); positives {cov['positives']}, negatives {cov['negatives']} "
+        f"({cov['hand'] / single:.0%} of single records); positives {cov['positives']}, negatives {cov['negatives']} "
         f"({cov['negatives'] / n:.0%}, hard {cov['hard']}); obfuscated {cov['obfuscated']}; "
         f"novel {cov['novel']}; formats {len(cov['formats'])}; languages: {langs}\n"
-        f"  per type: {types}"
+        f"  per type: {types}\n"
+        f"  long ({LONG_MIN:,}-{LONG_MAX:,} chars): {cov['long']}, positives "
+        f"{cov['long_positives']}; composites {cov['composite']}, positives "
+        f"{cov['composite_positives']}, PII only in the last 10% {cov['composite_tail']}"
     )
 
 
@@ -522,6 +786,7 @@ class Build:
     assignment: dict[str, str]
     problems: list[str]  # asserted quotas that were missed
     report: list[str]
+    parts: dict[str, list[str]]  # composite text -> template ids of its parts, in order
 
 
 def build(
@@ -530,8 +795,11 @@ def build(
     seed: int,
     sizes: dict[str, int],
     ood_dir: Path | None = None,
+    composites: dict[str, int | None] | None = None,
 ) -> Build:
-    """Everything but writing: load, assign, plan, render, top up, order, check coverage."""
+    """Everything but writing: load, assign, plan, render, top up, add the composites, order,
+    check coverage. `composites` gives a split's number of composites; None (the default)
+    scales DEFAULT_COMPOSITES with the split's size."""
     templates = load_templates(templates_dir)
     hand = load_hand(hand_dir)
     ood = load_hand(ood_dir, ("ood",))["ood"] if ood_dir is not None else []
@@ -544,7 +812,7 @@ def build(
                 f"an OOD record repeats a hand-written test/valid text ({r['tags']['format']})"
             )
         seen.add(r["text"])
-    result, problems, report = {}, [], []
+    result, problems, report, parts = {}, [], [], {}
     for split in ("test", "valid", "train"):  # evaluation splits get first pick of texts
         members = [t for t in templates if assignment[t.tid] == split]
         fixed, quota = hand.get(split, []), QUOTAS[split]
@@ -574,7 +842,15 @@ def build(
             builder.render()
             if len(builder.records) == before:
                 break
-        records = finalize(split, fixed + builder.records, seed)
+        n_comp = (composites or {}).get(split)
+        if n_comp is None:
+            n_comp = round(DEFAULT_COMPOSITES[split] * sizes[split] / DEFAULT_SIZES[split])
+        composer = CompositeBuilder(split, members, renderer, builder.rate, seen)
+        long = composer.build(n_comp, seed)
+        parts.update(composer.parts)
+        if len(long) < n_comp:
+            report.append(f"  note: {split}: {len(long)} of {n_comp} composites could be made")
+        records = finalize(split, fixed + builder.records + long, seed)
         if split == "train" and any(r["tags"]["novel"] for r in records):
             raise DataError("internal error: a held-out type or format reached train")
         cov = coverage(records)
@@ -589,17 +865,20 @@ def build(
     if ood:
         splits["ood"] = finalize("ood", ood, seed)
         report.append(summary("ood", coverage(splits["ood"]), 0))
-    return Build(splits, assignment, problems, report)
+    return Build(splits, assignment, problems, report, parts)
 
 
 def finalize(split: str, records: list[dict[str, Any]], seed: int) -> list[dict[str, Any]]:
-    """Seeded order, ids in output order, keys in schema order; every record validated."""
+    """Seeded order, ids in output order, keys in schema order (spans last, where known),
+    tags.length from the text; every record validated."""
     ordered = sorted(records, key=lambda r: (stable_int(seed, split, r["text"]), r["text"]))
     out = []
     for i, r in enumerate(ordered, start=1):
         record = {k: r[k] for k in RECORD_KEYS}
+        record.update({k: r[k] for k in OPTIONAL_KEYS if k in r})
         record["id"] = f"{split}-{i:06d}"
-        record["tags"] = {k: r["tags"][k] for k in TAG_KEYS}
+        tags = {**r["tags"], "length": length_tag(r["text"])}
+        record["tags"] = {k: tags[k] for k in TAG_KEYS}
         problems = validate_record(record)
         if problems:
             raise DataError(f"internal error: {record['id']} ({r['template_id']}): {problems[0]}")
@@ -621,6 +900,14 @@ def main(argv: list[str] | None = None) -> int:
             default=DEFAULT_SIZES[split],
             help=f"target {split} records (default {DEFAULT_SIZES[split]})",
         )
+    for split in SPLITS:
+        parser.add_argument(
+            f"--{split}-composites",
+            type=int,
+            default=None,
+            help=f"long composite documents in {split}, on top of its size (default "
+            f"{DEFAULT_COMPOSITES[split]} at the default size, scaled with it)",
+        )
     parser.add_argument(
         "--no-assert",
         action="store_true",
@@ -631,7 +918,8 @@ def main(argv: list[str] | None = None) -> int:
     sizes = {s: getattr(args, f"{s}_size") for s in SPLITS}
     try:
         ood = args.ood if args.ood.exists() else None
-        result = build(args.templates, args.hand, args.seed, sizes, ood)
+        composites = {s: getattr(args, f"{s}_composites") for s in SPLITS}
+        result = build(args.templates, args.hand, args.seed, sizes, ood, composites)
         print("\n".join(result.report))
         if result.problems and not args.no_assert:
             raise DataError(

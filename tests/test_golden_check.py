@@ -119,6 +119,49 @@ def test_shared_template_id_and_held_out_in_train_are_reported(golden):
     assert any(p.startswith(f"{train}:9: ") and "held-out format code" in p for p in problems)
 
 
+def test_composite_template_id_may_be_in_every_split(golden):
+    """Each split joins its composites from its own templates: the id is shared, no template
+    is. A bad span or length tag is still a schema problem."""
+    train, test = golden
+    text = "we met and agreed on the plan for the week. " * 40 + "Call Jonas Weber."
+    long = rec("test", 5, "composite", text, ("PERSON_NAME",))
+    long["tags"]["length"] = "long"
+    long["spans"] = [[len(text) - 12, len(text) - 1, "PERSON_NAME"]]
+    other = {**long, "id": "train-000007", "text": "the weather stayed dry all day long. " * 50}
+    other.update(has_pii=False, pii_types=[], spans=[])
+    write(test, [*(json.loads(x) for x in test.read_text().splitlines()), long])
+    write(train, [*(json.loads(x) for x in train.read_text().splitlines()), other])
+    result = check_files([train, test])
+    assert result.ok, [str(p) for p in result.problems]
+    long["spans"] = [[0, len(text) + 1, "PERSON_NAME"]]
+    long["tags"]["length"] = "short"
+    write(test, [long])
+    problems = [str(p) for p in check_files([train, test]).problems]
+    assert any(f"{test}:1: id=test-000005: spans[0] is 0-" in p for p in problems), problems
+    assert any("tags.length is 'short' but the text has" in p for p in problems), problems
+    assert not any("Jonas" in p for p in problems)
+
+
+def test_stats_count_composites_long_records_and_where_the_pii_is():
+    texts = ["x" * 100, "x" * 1499, "y" * 2000, "z" * 2000]
+    records = [rec("test", i, "t", t, ()) for i, t in enumerate(texts)]
+    records[2].update(template_id="composite", has_pii=True, pii_types=["EMAIL"],
+                      spans=[[1900, 1910, "EMAIL"]])  # fmt: skip
+    records[3].update(has_pii=True, pii_types=["EMAIL"], spans=[[5, 9, "EMAIL"]])
+    records[0]["spans"] = []
+    stats = golden_stats(records)
+    assert stats["slices"]["composite"] == 1 and stats["slices"]["template"] == 3
+    assert stats["slices"]["long"] == 2 and stats["slices"]["long_positive"] == 2
+    assert stats["spans"] == {
+        "records": 3,
+        "spans": 2,
+        "positives": 2,
+        "pii_starts_in_first_10pct": 1,
+        "pii_starts_in_10_to_90pct": 0,
+        "pii_only_in_last_10pct": 1,
+    }
+
+
 def test_schema_problems_duplicates_and_malformed_lines_are_all_reported(golden):
     train, test = golden
     records = [json.loads(x) for x in test.read_text().splitlines()]

@@ -81,6 +81,46 @@ def test_each_problem_is_named(changes, expected):
     assert any(expected in p for p in problems), problems
 
 
+SPANS = [[0, 15, "PERSON_NAME"], [25, 33, "STREET_ADDRESS"]]  # "Maria Lindqvist", "Elm St 4"
+
+
+def test_spans_and_length_are_optional_and_valid_when_consistent():
+    assert validate_record(record(spans=SPANS, **{"tags.length": "short"})) == []
+    assert validate_record({**NEGATIVE, "spans": []}) == []
+    long = record(text="x" * 1500, spans=[[0, 5, "PERSON_NAME"], [9, 12, "STREET_ADDRESS"]])
+    long["tags"]["length"] = "long"
+    assert validate_record(long) == []
+
+
+@pytest.mark.parametrize(
+    ("changes", "expected"),
+    [
+        ({"spans": "0-15"}, "field 'spans' must be a list of [start, end, type] triples"),
+        ({"spans": [[0, 15]]}, "spans[0] must be [start, end, type] with integer offsets"),
+        ({"spans": [[0, True, "PERSON_NAME"]]}, "spans[0] must be [start, end, type]"),
+        ({"spans": [[0, 34, "PERSON_NAME"]]}, "spans[0] is 0-34, outside the text (length 33)"),
+        ({"spans": [[5, 5, "PERSON_NAME"]]}, "spans[0] is 5-5, outside the text (length 33) or empty"),
+        ({"spans": [[-1, 5, "PERSON_NAME"]]}, "outside the text"),
+        ({"spans": [[0, 15, "SHOE_SIZE"]]}, "unknown type 'SHOE_SIZE' in spans[0]"),
+        ({"spans": [*SPANS, [16, 21, "EMAIL"]]}, "spans[2] has type 'EMAIL' but pii_types does not"),
+        ({"spans": SPANS[::-1]}, "spans are not sorted by start"),
+        ({"spans": SPANS[:1]}, "pii_types lists STREET_ADDRESS but no span has that type"),
+        ({"tags.length": "medium"}, "tags.length is 'medium'; use one of short, long"),
+        ({"tags.length": "long"}, "tags.length is 'long' but the text has 33 characters; set it to 'short'"),
+    ],
+)  # fmt: skip
+def test_bad_spans_and_length_are_named(changes, expected):
+    problems = validate_record(record(**changes))
+    assert any(expected in p for p in problems), problems
+    assert not any("Maria" in p or "Elm" in p for p in problems)
+
+
+def test_a_negative_has_no_spans():
+    problems = validate_record({**NEGATIVE, "spans": [[0, 5, "PERSON_NAME"]]})
+    assert any("has_pii is false but spans has 1 entries; a negative has no spans" in p
+               for p in problems), problems  # fmt: skip
+
+
 def test_novel_must_follow_the_taxonomy():
     r = record(pii_types=["DEVICE_ID"])
     assert any("tags.novel is false but must be true" in p for p in validate_record(r))
@@ -149,10 +189,22 @@ def test_load_golden_returns_a_dataset(tmp_path):
     path = write(tmp_path / "g.jsonl", [GOOD, NEGATIVE])
     ds = load_golden(path)
     assert len(ds) == 2
-    assert ds.column_names == ["id", "text", "has_pii", "pii_types", "tags", "template_id"]
+    assert ds.column_names == [
+        "id", "text", "has_pii", "pii_types", "tags", "template_id", "spans"]  # fmt: skip
     assert ds[0]["pii_types"] == ["PERSON_NAME", "STREET_ADDRESS"]
     assert ds[1]["tags"]["negative_kind"] == "order_number"
     assert ds.features["tags"]["negative_kind"].dtype == "string"
+    assert ds[0]["tags"]["length"] == "short"  # filled in from the text when a file lacks it
+    assert ds[0]["spans"] is None  # no spans field: unknown
+
+
+def test_load_golden_keeps_spans(tmp_path):
+    ds = load_golden(write(tmp_path / "g.jsonl", [record(spans=SPANS), {**NEGATIVE, "spans": []}]))
+    assert ds[0]["spans"] == [
+        {"start": 0, "end": 15, "type": "PERSON_NAME"},
+        {"start": 25, "end": 33, "type": "STREET_ADDRESS"},
+    ]
+    assert ds[1]["spans"] == []
 
 
 def test_load_golden_all_null_negative_kind_stays_a_string_column(tmp_path):

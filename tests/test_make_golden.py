@@ -3,8 +3,10 @@ held-out slices kept out of train, checksums valid for PII and invalid for look-
 
 import importlib.util
 import json
+import os
 import random
 import re
+import subprocess
 import sys
 from pathlib import Path
 
@@ -18,7 +20,7 @@ _spec = importlib.util.spec_from_file_location("make_golden", ROOT / "scripts/ma
 make_golden = importlib.util.module_from_spec(_spec)
 sys.modules["make_golden"] = make_golden
 _spec.loader.exec_module(make_golden)
-from golden_slots import obfuscate  # noqa: E402  (make_golden put scripts/ on sys.path)
+from golden_slots import PII_SLOTS, obfuscate  # noqa: E402  (make_golden put scripts/ on sys.path)
 
 TEMPLATES = [
     ("en-form-001", "form", "Name: [[person]]\nCard: [[card]]\nIBAN: [[iban]]"),
@@ -119,7 +121,7 @@ def test_ids_order_and_schema(built):
         ]
         assert len({r["text"] for r in records}) == len(records)  # duplicates dropped
     first = json.loads((out / "train.jsonl").read_text().splitlines()[0])
-    assert list(first) == ["id", "text", "has_pii", "pii_types", "tags", "template_id"]
+    assert list(first) == ["id", "text", "has_pii", "pii_types", "tags", "template_id", "spans"]
 
 
 def test_templates_are_disjoint_and_held_out_never_in_train(built):
@@ -277,6 +279,204 @@ def test_pool_templates_feed_train_and_valid_only_and_test_is_unchanged(tmp_path
     got = read_records(wide / "ood.jsonl")
     assert [r["id"] for r in got] == ["ood-000001", "ood-000002"]
     assert {r["text"] for r in got} == {x["text"] for x in OOD}
+    assert all(r["tags"]["length"] == "short" and "spans" not in r for r in got)
     # a held-out type in a pool template is refused: the pool feeds train
     pool.write_text(json.dumps({**lines[0], "text": "IMEI [[imei]]"}) + "\n")
     assert build(tmp_path, "bad", "--no-assert")[0] == 1
+
+
+# --- spans, tags.length and composites -------------------------------------------------------
+
+
+def _template_regex(text):
+    """A regex a render of `text` must match once every span is replaced by <TYPE>: look-alike
+    slots match anything, PII slots only their type's marker."""
+    out = []
+    for piece in re.split(r"(\[\[[a-z0-9_]+\]\])", text):
+        slot = piece[2:-2] if piece.startswith("[[") else None
+        if slot is None:
+            out.append(re.escape(piece))
+        elif slot in PII_SLOTS:
+            out.append(re.escape(f"<{PII_SLOTS[slot]}>"))
+        else:
+            out.append(".*?")
+    return re.compile("".join(out), re.DOTALL)
+
+
+def _masked(record):
+    text, out, last = record["text"], [], 0
+    for start, end, kind in record["spans"]:
+        out += [text[last:start], f"<{kind}>"]
+        last = end
+    return "".join(out) + text[last:]
+
+
+def test_spans_point_at_the_inserted_values():
+    renderer = make_golden.Renderer(13)
+    templates = [
+        make_golden.Template(tid, fmt, tid[:2], "easy", text,
+                             tuple(dict.fromkeys(make_golden.SLOT_RE.findall(text))), "fixture")
+        for tid, fmt, text in TEMPLATES
+    ]  # fmt: skip
+    obfuscated = 0
+    for t in templates:
+        for k in range(12):
+            record = renderer.render(t, k, obf_rate=0.5)
+            spans = record["spans"]
+            assert spans == sorted(spans) and all(
+                0 <= s < e <= len(record["text"]) for s, e, _ in spans
+            )
+            assert {kind for _, _, kind in spans} == set(record["pii_types"])
+            assert _template_regex(t.text).fullmatch(_masked(record)), (t.tid, k)
+            obfuscated += record["tags"]["obfuscated"]
+            if not record["tags"]["obfuscated"]:  # the value as the filler made it
+                seed = make_golden.stable_int(13, t.tid, k)
+                values = renderer.filler.fill(list(t.slots), t.language, seed)
+                pii = [s for s in make_golden.SLOT_RE.findall(t.text) if s in PII_SLOTS]
+                assert [record["text"][s:e] for s, e, _ in spans] == [values[s] for s in pii]
+    assert obfuscated  # obfuscated values are spanned as written
+
+
+def test_built_records_carry_spans_length_and_key_order(built):
+    _, out, splits = built
+    for records in splits.values():
+        for r in records:
+            assert r["tags"]["length"] == ("long" if len(r["text"]) >= 1500 else "short")
+            if r["template_id"] == "hand":
+                assert "spans" not in r  # unknown for hand-written items
+            else:
+                assert list(r)[-1] == "spans"
+                assert bool(r["spans"]) == r["has_pii"]
+    lines = [json.loads(x) for x in (out / "test.jsonl").read_text().splitlines()]
+    assert {tuple(r) for r in lines} == {
+        ("id", "text", "has_pii", "pii_types", "tags", "template_id"),
+        ("id", "text", "has_pii", "pii_types", "tags", "template_id", "spans"),
+    }
+    assert list(lines[0]["tags"])[-1] == "length"
+
+
+# Longer templates for composites, PII values between « and » so a span can be checked in
+# the joined text. Written for this test; the filler text is neutral office prose.
+_EN = [
+    "The quarterly review moves to the second week of the month because the auditors asked "
+    "for more time.",
+    "Please update the shared slides before then and keep the appendix short; last time it "
+    "ran to forty pages.",
+    "The printer on the third floor is out of toner again, so print the handouts downstairs.",
+    "Facilities will repaint the meeting rooms over the weekend, which means the east wing "
+    "is closed on Saturday.",
+    "The new expense tool goes live next month, and the old spreadsheets will be archived "
+    "read-only.",
+    "If you booked travel for the conference, forward the confirmation to the events inbox "
+    "so the budget stays accurate.",
+    "The coffee machine in the kitchen has been fixed, and the spare filters are in the "
+    "cupboard by the window.",
+    "Remember that the car park barrier is stuck open until the contractor replaces the "
+    "controller board.",
+]
+_DE = [
+    "Die Quartalsbesprechung wird um eine Woche verschoben, weil die Prüfer mehr Zeit brauchen.",
+    "Bitte aktualisiert die gemeinsamen Folien vorher und haltet den Anhang kurz.",
+    "Der Drucker im dritten Stock hat wieder keinen Toner, bitte unten drucken.",
+    "Am Wochenende werden die Besprechungsräume gestrichen, der Ostflügel bleibt zu.",
+    "Das neue Spesentool startet nächsten Monat, die alten Tabellen werden archiviert.",
+    "Die Kaffeemaschine in der Küche ist repariert, Ersatzfilter liegen im Schrank.",
+]
+
+
+def _body(sentences, i, n=5):
+    return " ".join(sentences[(i + j) % len(sentences)] for j in range(n))
+
+
+COMPOSITE_TEMPLATES = [
+    *[(f"en-email-1{i:02d}", "email", f"Hello team,\n\n{_body(_EN, i)}\n\nOrder [[order_id]] "
+       "is unaffected.\n\nThanks,\nOperations") for i in range(4)],
+    *[(f"en-ticket-1{i:02d}", "ticket", f"Ticket [[order_id]]: {_body(_EN, i + 2)} Status: "
+       "open.") for i in range(4)],
+    *[(f"en-log-1{i:02d}", "log", f"[[timestamp]] INFO job finished on [[private_ip]]: "
+       f"{_body(_EN, i + 4, 4)}") for i in range(4)],
+    *[(f"de-email-1{i:02d}", "email", f"Hallo zusammen,\n\n{_body(_DE, i)}\n\nBestellung "
+       "[[order_id]] ist nicht betroffen.\n\nGruß\nBetrieb") for i in range(4)],
+    ("en-email-201", "email", "Hi, my new address is «[[address]]», phone «[[phone]]». "
+     "Regards, «[[person]]»"),
+    ("en-email-202", "email", "Please pay the refund to «[[iban]]». Thanks, «[[person]]»"),
+    ("en-email-203", "email", "Could you change my e-mail to «[[email]]»? «[[person]]»"),
+    ("en-ticket-201", "ticket", "Caller «[[person]]», DOB «[[dob]]», asked about the invoice."),
+    ("en-ticket-202", "ticket", "User «[[username]]» locked out from «[[ip]]»."),
+    ("en-ticket-203", "ticket", "Card «[[card]]» declined twice; customer «[[person]]»."),
+    ("en-log-201", "log", "[[timestamp]] WARN login user=«[[username]]» ip=«[[ip]]»"),
+    ("en-log-202", "log", "[[timestamp]] INFO device «[[mac]]» paired by «[[person]]»"),
+    ("en-log-203", "log", "[[timestamp]] INFO password reset for «[[email]]»"),
+    ("de-email-201", "email", "Meine neue Adresse: «[[address]]». Gruß «[[person]]»"),
+    ("de-email-202", "email", "Bitte auf «[[iban]]» überweisen. «[[person]]»"),
+    ("de-email-203", "email", "Erreichbar unter «[[phone]]», «[[person]]»"),
+]  # fmt: skip
+
+
+@pytest.fixture(scope="module")
+def composed(tmp_path_factory):
+    root = tmp_path_factory.mktemp("composites")
+    tdir, hdir = write_sources(root / "src", COMPOSITE_TEMPLATES, hand=[])
+    sizes = {"train": 40, "valid": 12, "test": 20}
+    result = make_golden.build(tdir, hdir, 13, sizes, composites=dict.fromkeys(sizes, 16))
+    return result
+
+
+def test_composites_are_long_labelled_and_built_from_their_split(composed):
+    assignment, made = composed.assignment, 0
+    for split, records in composed.splits.items():
+        for r in (r for r in records if r["template_id"] == "composite"):
+            made += 1
+            text, parts = r["text"], composed.parts[r["text"]]
+            assert 1500 <= len(text) <= 10_000 and r["tags"]["length"] == "long"
+            assert {assignment[tid] for tid in parts} == {split}  # the split's own templates
+            assert {tid[:2] for tid in parts} == {r["tags"]["language"]}  # one language
+            assert r["has_pii"] == bool(r["spans"]) == bool(r["pii_types"])
+            assert sorted({kind for _, _, kind in r["spans"]}) == r["pii_types"]
+            for start, end, _ in r["spans"]:  # each span is one «value», exactly
+                assert text[start - 1] == "«" and text[end] == "»", (r["id"], start)
+                assert "«" not in text[start:end] and "»" not in text[start:end]
+            assert r["tags"]["format"] in {"email", "ticket", "log"}
+            assert r["tags"]["novel"] == ("DEVICE_ID" in r["pii_types"])
+            assert not (split == "train" and r["tags"]["novel"])
+            if not r["has_pii"]:
+                assert r["tags"]["hard_negative"] and r["tags"]["negative_kind"] in {
+                    "order_number", "timestamp"}  # fmt: skip
+            validate = make_golden.validate_record(r)
+            assert validate == []
+    assert made >= 30
+    texts = [r["text"] for records in composed.splits.values() for r in records]
+    assert len(texts) == len(set(texts))
+
+
+def test_composites_put_pii_at_the_end_in_at_least_40_percent(composed):
+    # In this fixture valid has no negative template of its positive one's format, so it
+    # gets negative composites only (and a note); train and test get both.
+    for split in ("train", "test"):
+        comp = [r for r in composed.splits[split] if r["template_id"] == "composite"]
+        positives = [r for r in comp if r["has_pii"]]
+        assert len(comp) == 16 and len(positives) == 8, split
+        tail = [r for r in positives if all(s >= 0.9 * len(r["text"]) for s, _, _ in r["spans"])]
+        assert len(tail) >= 0.4 * len(positives), split
+        assert len(tail) < len(positives)  # the others have PII at the start or the middle
+    assert "  note: valid: 6 of 16 composites could be made" in composed.report
+    lengths = sorted(len(r["text"]) for rs in composed.splits.values() for r in rs
+                     if r["template_id"] == "composite")  # fmt: skip
+    assert lengths[-1] > 3000  # spread, not all near the 1,500 floor
+
+
+def test_italian_cities_do_not_depend_on_the_hash_seed():
+    """Regression: Faker's it_IT city list is built from a set, so a record's city changed
+    with PYTHONHASHSEED and the build was not reproducible across runs."""
+    code = (
+        "import sys; sys.path.insert(0, 'scripts'); from golden_slots import SlotFiller; "
+        "print([SlotFiller().fill(['address', 'city'], 'it', s) for s in range(5)])"
+    )
+    outs = {
+        subprocess.run(
+            [sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True,
+            env={**os.environ, "PYTHONHASHSEED": seed},
+        ).stdout
+        for seed in ("1", "2")
+    }  # fmt: skip
+    assert len(outs) == 1

@@ -1,10 +1,11 @@
 """Check golden-schema files and report every problem as `FILE:LINE: id=ID: message`.
 
 Per record: the schema (pii/golden/schema.py). Across the files checked: duplicate ids and
-texts; a template_id in more than one file (splits must be template-disjoint; `hand` and
-`import` are exempt); held-out types (DEVICE_ID, VEHICLE_ID) or the `code` format in a train
-file (a file whose name starts with `train`); and leakage, an evaluation item that is a
-near-duplicate of a training item.
+texts; a template_id in more than one file (splits must be template-disjoint; `hand`,
+`import` and `composite` are exempt: a composite joins renders of its own split's templates,
+which the build keeps disjoint); held-out types (DEVICE_ID, VEHICLE_ID) or the `code`
+format in a train file (a file whose name starts with `train`); and leakage, an evaluation
+item that is a near-duplicate of a training item.
 
 Near-duplicates. Texts are compared by *skeleton*, because two renders of one template differ
 only in their filled values: e-mails and URLs are masked, then every chunk holding a digit
@@ -41,6 +42,7 @@ from typing import Any
 
 from pii.errors import DataError
 from pii.golden.schema import (
+    COMPOSITE_TEMPLATE_ID,
     HAND_TEMPLATE_ID,
     IMPORT_TEMPLATE_ID,
     record_id,
@@ -59,6 +61,7 @@ DEFAULT_FILES = (
 DEFAULT_TRAIN = "golden/train.jsonl"
 SHINGLE = 3
 THRESHOLD = 0.5
+SHARED_TEMPLATE_IDS = (HAND_TEMPLATE_ID, IMPORT_TEMPLATE_ID, COMPOSITE_TEMPLATE_ID)
 MIN_WORDS = 3  # a skeleton with fewer unmasked words says nothing about where a text came from
 
 _MASKS = (
@@ -184,7 +187,7 @@ def _cross_file(rows_by_file: dict[str, list[_Row]], problems: list[Problem]) ->
     for file, rows in rows_by_file.items():
         for row in rows:
             tid = row.obj.get("template_id")
-            if isinstance(tid, str) and tid not in (HAND_TEMPLATE_ID, IMPORT_TEMPLATE_ID):
+            if isinstance(tid, str) and tid not in SHARED_TEMPLATE_IDS:
                 files_of[tid].setdefault(file, row)
     for tid, where in files_of.items():
         if len(where) > 1:

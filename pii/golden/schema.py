@@ -5,6 +5,12 @@ the fix; `read_records`/`load_golden` stop at the first problem and name file:li
 `pii golden check` (pii/golden/check.py) collects them all. Messages never quote the text,
 and show other values only when they look like labels (short identifier-like strings).
 
+Two things are optional, so files written before them (and imported corpora) stay valid:
+`spans`, the character offsets of the PII values (`[[start, end, "TYPE"], ...]`, end
+exclusive, sorted by start; absent means unknown, `[]` on a negative means none), and the
+tag `length` ("long" for 1,500 characters or more, else "short"), which follows from the
+text. When present, both must agree with the rest of the record.
+
 Left out: cross-record rules (duplicate ids are caught here, but leakage, template sharing
 between splits and held-out slices in train belong to the checker).
 """
@@ -22,7 +28,8 @@ from pii.taxonomy import DIFFICULTIES, FORMATS, LANGUAGES, PII_TYPES, is_novel
 if TYPE_CHECKING:
     import datasets
 
-RECORD_KEYS = ("id", "text", "has_pii", "pii_types", "tags", "template_id")
+RECORD_KEYS = ("id", "text", "has_pii", "pii_types", "tags", "template_id")  # all required
+OPTIONAL_KEYS = ("spans",)  # written after RECORD_KEYS when present
 TAG_KEYS = (
     "format",
     "language",
@@ -31,7 +38,11 @@ TAG_KEYS = (
     "novel",
     "hard_negative",
     "negative_kind",
+    "length",
 )
+OPTIONAL_TAGS = ("length",)  # derived from the text: may be absent, must match when present
+LENGTHS = ("short", "long")
+LONG_CHARS = 1500  # tags.length is "long" from this many characters on
 NEGATIVE_KINDS = (
     "order_number",
     "tracking_number",
@@ -56,6 +67,9 @@ NEGATIVE_KINDS = (
 # template_id of hand-written items; the only one several splits may share.
 HAND_TEMPLATE_ID = "hand"
 IMPORT_TEMPLATE_ID = "import"
+# template_id of a long document joined from renders of one split's templates (each split
+# builds its own from its own templates, so the id is shared but no template is).
+COMPOSITE_TEMPLATE_ID = "composite"
 
 _LABEL_LIKE = re.compile(r"[A-Za-z0-9_.:\-]{1,40}")
 
@@ -76,12 +90,17 @@ def record_id(obj: Any) -> str:
     return rid if isinstance(rid, str) and _LABEL_LIKE.fullmatch(rid) else "?"
 
 
+def length_tag(text: str) -> str:
+    """tags.length of a text: "long" from LONG_CHARS characters on, else "short"."""
+    return "long" if len(text) >= LONG_CHARS else "short"
+
+
 def _check_tags(tags: Any, problems: list[str]) -> None:
     if not isinstance(tags, dict):
         problems.append(f"field 'tags' must be an object with keys {', '.join(TAG_KEYS)}")
         return
     for key in TAG_KEYS:
-        if key not in tags:
+        if key not in tags and key not in OPTIONAL_TAGS:
             problems.append(f"missing tag 'tags.{key}'; add it (tags: {', '.join(TAG_KEYS)})")
     for key in tags:
         if key not in TAG_KEYS:
@@ -101,6 +120,70 @@ def _check_tags(tags: Any, problems: list[str]) -> None:
         problems.append(
             f"tags.negative_kind is {show(kind)}; use null or one of {', '.join(NEGATIVE_KINDS)}"
         )
+    if "length" in tags and tags["length"] not in LENGTHS:
+        problems.append(
+            f"tags.length is {show(tags['length'])}; use one of {', '.join(LENGTHS)} "
+            f"(long from {LONG_CHARS} characters on)"
+        )
+
+
+def _int(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _check_spans(obj: dict[str, Any], types_ok: bool, problems: list[str]) -> None:
+    """spans: [[start, end, type], ...] inside the text, sorted, typed as pii_types says."""
+    spans, text = obj["spans"], obj.get("text")
+    shape = "a list of [start, end, type] triples (omit the field when the spans are unknown)"
+    if not isinstance(spans, list):
+        problems.append(f"field 'spans' must be {shape}")
+        return
+    types = set(obj["pii_types"]) if types_ok else None
+    seen: set[str] = set()
+    starts: list[int] = []
+    for i, span in enumerate(spans):
+        if not (
+            isinstance(span, list)
+            and len(span) == 3
+            and _int(span[0])
+            and _int(span[1])
+            and isinstance(span[2], str)
+        ):
+            problems.append(
+                f"spans[{i}] must be [start, end, type] with integer offsets and a type name"
+            )
+            continue
+        start, end, kind = span
+        if isinstance(text, str) and not 0 <= start < end <= len(text):
+            problems.append(
+                f"spans[{i}] is {start}-{end}, outside the text (length {len(text)}) or "
+                "empty; fix the offsets (0-based, end exclusive)"
+            )
+        if kind not in PII_TYPES:
+            problems.append(
+                f"unknown type {show(kind)} in spans[{i}]; use one of {', '.join(PII_TYPES)}"
+            )
+        elif types is not None and kind not in types:
+            problems.append(
+                f"spans[{i}] has type {show(kind)} but pii_types does not list it; "
+                "add the type to pii_types or fix the span"
+            )
+        seen.add(kind)
+        starts.append(start)
+    if starts != sorted(starts):
+        problems.append("spans are not sorted by start; sort them by their start offset")
+    if obj.get("has_pii") is False and spans:
+        problems.append(
+            f"has_pii is false but spans has {len(spans)} entries; a negative has no spans "
+            "(use [] or drop the field)"
+        )
+    elif types is not None and len(starts) == len(spans):
+        missing = sorted(types - seen)
+        if missing:
+            problems.append(
+                f"pii_types lists {', '.join(missing)} but no span has that type; spans, when "
+                "present, must cover every type (add the span or drop the field)"
+            )
 
 
 def _check_types(types: Any, problems: list[str]) -> bool:
@@ -128,9 +211,10 @@ def validate_record(obj: Any) -> list[str]:
         if key not in obj:
             problems.append(f"missing field '{key}'; every record needs {', '.join(RECORD_KEYS)}")
     for key in obj:
-        if key not in RECORD_KEYS:
+        if key not in RECORD_KEYS and key not in OPTIONAL_KEYS:
             problems.append(
-                f"unknown field {show(key)}; remove it (fields: {', '.join(RECORD_KEYS)})"
+                f"unknown field {show(key)}; remove it (fields: "
+                f"{', '.join(RECORD_KEYS + OPTIONAL_KEYS)})"
             )
     if "id" in obj and (not isinstance(obj["id"], str) or not obj["id"].strip()):
         problems.append("field 'id' must be a non-empty string")
@@ -149,9 +233,19 @@ def validate_record(obj: Any) -> list[str]:
             f"has_pii is {str(has_pii).lower()} but pii_types has {len(obj['pii_types'])} "
             "types; has_pii must be true exactly when pii_types is non-empty"
         )
+    if "spans" in obj:
+        _check_spans(obj, types_ok, problems)
     tags = obj.get("tags")
     if "tags" in obj:
         _check_tags(tags, problems)
+    text = obj.get("text")
+    if isinstance(tags, dict) and tags.get("length") in LENGTHS and isinstance(text, str):
+        expected = length_tag(text)
+        if tags["length"] != expected:
+            problems.append(
+                f"tags.length is {show(tags['length'])} but the text has {len(text)} "
+                f"characters; set it to {expected!r} (long from {LONG_CHARS} characters on)"
+            )
     if isinstance(tags, dict):
         fmt, novel = tags.get("format"), tags.get("novel")
         if types_ok and fmt in FORMATS and isinstance(novel, bool):
@@ -207,7 +301,7 @@ def features() -> datasets.Features:
     except ImportError:  # datasets < 4 spells a list feature Sequence
         from datasets import Sequence as List
 
-    string, boolean = Value("string"), Value("bool")
+    string, boolean, integer = Value("string"), Value("bool"), Value("int32")
     return Features(
         {
             "id": string,
@@ -222,19 +316,29 @@ def features() -> datasets.Features:
                 "novel": boolean,
                 "hard_negative": boolean,
                 "negative_kind": string,
+                "length": string,
             },
             "template_id": string,
+            # null where a record has no spans field (unknown), else its spans
+            "spans": List({"start": integer, "end": integer, "type": string}),
         }
     )
 
 
 def load_golden(path: str | Path) -> datasets.Dataset:
     """Read and validate a golden JSONL file line by line, then build a Hugging Face
-    `datasets.Dataset` from it in memory (no hub, no network, no cache files)."""
+    `datasets.Dataset` from it in memory (no hub, no network, no cache files). Every row
+    has tags.length (computed from the text where the file lacks it) and a `spans` column:
+    a list of {start, end, type}, or None where the record has no spans field."""
     records = read_records(path)
     from datasets import Dataset  # imported late: it is slow, and only loading needs it
 
     rows = [{key: r[key] for key in RECORD_KEYS} for r in records]
-    for row in rows:
-        row["tags"] = {key: row["tags"][key] for key in TAG_KEYS}
+    for row, r in zip(rows, records, strict=True):
+        tags = {**r["tags"], "length": r["tags"].get("length") or length_tag(r["text"])}
+        row["tags"] = {key: tags[key] for key in TAG_KEYS}
+        spans = r.get("spans")
+        row["spans"] = (
+            None if spans is None else [{"start": s, "end": e, "type": t} for s, e, t in spans]
+        )
     return Dataset.from_list(rows, features=features())

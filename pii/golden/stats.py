@@ -1,5 +1,5 @@
-"""Describe a golden file: counts per type, slice, language, format and difficulty, and the
-distribution of text lengths.
+"""Describe a golden file: counts per type, slice, language, format and difficulty, the
+distribution of text lengths, and where the PII sits in records that carry spans.
 
 `golden_stats` returns one plain dict (what `pii golden stats --json` prints); `stats_tables`
 turns it into rich tables for the terminal. Word counts split on whitespace: no tokenizer, so
@@ -16,7 +16,7 @@ from typing import Any
 
 from rich.table import Table
 
-from pii.golden.schema import HAND_TEMPLATE_ID, read_records
+from pii.golden.schema import COMPOSITE_TEMPLATE_ID, HAND_TEMPLATE_ID, length_tag, read_records
 from pii.taxonomy import DIFFICULTIES, FORMATS, LANGUAGES, PII_TYPES
 
 
@@ -56,6 +56,8 @@ def golden_stats(records: list[dict[str, Any]], source: str = "") -> dict[str, A
     tags = [r["tags"] for r in records]
     positives = sum(r["has_pii"] for r in records)
     hand = sum(r["template_id"] == HAND_TEMPLATE_ID for r in records)
+    composite = sum(r["template_id"] == COMPOSITE_TEMPLATE_ID for r in records)
+    long = [r for r in records if length_tag(r["text"]) == "long"]
     return {
         "file": source,
         "records": len(records),
@@ -67,7 +69,10 @@ def golden_stats(records: list[dict[str, Any]], source: str = "") -> dict[str, A
             "novel": sum(t["novel"] for t in tags),
             "hard_negative": sum(t["hard_negative"] for t in tags),
             "hand": hand,
-            "template": len(records) - hand,
+            "template": len(records) - hand - composite,
+            "composite": composite,
+            "long": len(long),
+            "long_positive": sum(r["has_pii"] for r in long),
         },
         "negative_kinds": dict(
             sorted(Counter(t["negative_kind"] for t in tags if t["negative_kind"]).items())
@@ -80,6 +85,25 @@ def golden_stats(records: list[dict[str, Any]], source: str = "") -> dict[str, A
         "length_chars": distribution([len(r["text"]) for r in records]),
         "length_words": distribution([len(r["text"].split()) for r in records]),
         "length_buckets": _buckets([len(r["text"]) for r in records]),
+        "spans": span_stats(records),
+    }
+
+
+TAIL_FROM = 0.9  # "PII only at the end": every span starts in the last 10% of the text
+
+
+def span_stats(records: list[dict[str, Any]]) -> dict[str, int]:
+    """Records with a spans field, their spans, and their positives by where the first PII
+    value starts: in the first 10% of the text, before 90%, or only in the last 10%."""
+    known = [r for r in records if "spans" in r]
+    first = [r["spans"][0][0] / len(r["text"]) for r in known if r["has_pii"] and r["spans"]]
+    return {
+        "records": len(known),
+        "spans": sum(len(r["spans"]) for r in known),
+        "positives": len(first),
+        "pii_starts_in_first_10pct": sum(x < 0.1 for x in first),
+        "pii_starts_in_10_to_90pct": sum(0.1 <= x < TAIL_FROM for x in first),
+        "pii_only_in_last_10pct": sum(x >= TAIL_FROM for x in first),
     }
 
 
@@ -126,4 +150,9 @@ def stats_tables(stats: dict[str, Any]) -> list[Table]:
         _count_table("difficulties", stats["difficulties"], n),
         _count_table("length (characters)", stats["length_buckets"], n),
         lengths,
+        _count_table("where the PII starts (records with spans)", _where(stats["spans"]), n),
     ]
+
+
+def _where(spans: dict[str, int]) -> dict[str, int]:
+    return {k: v for k, v in spans.items() if k != "spans"}
