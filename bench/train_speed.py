@@ -50,7 +50,10 @@ def main() -> None:
     ap.add_argument("--features-log", type=Path, help="stderr of the fast run (feature build time)")
     ap.add_argument("--out", type=Path, required=True)
     args = ap.parse_args()
-    runs = {k: json.loads((p / "training.json").read_text()) for k, p in (("plain", args.plain), ("fast", args.fast))}
+    runs = {
+        k: json.loads((p / "training.json").read_text())
+        for k, p in (("plain", args.plain), ("fast", args.fast))
+    }
     cfg = runs["fast"]["config"]
     n_pool = runs["fast"]["n_train_examples"]
     steps_per_epoch = n_pool // cfg["batch_size"]
@@ -103,8 +106,13 @@ def main() -> None:
     plain, fast = result["paths"]["plain"], result["paths"]["fast"]
     result["speedup_per_step"] = round(plain["seconds_per_step"] / fast["seconds_per_step"], 2)
     write_atomic(args.out, json.dumps(result, indent=2) + "\n")
-    print(json.dumps({k: result[k] for k in ("gemm_gflops", "speedup_per_step")} | {
-        k: (v["epoch_minutes"], v["floor_fraction"]) for k, v in result["paths"].items()}, indent=1))
+    print(
+        json.dumps(
+            {k: result[k] for k in ("gemm_gflops", "speedup_per_step")}
+            | {k: (v["epoch_minutes"], v["floor_fraction"]) for k, v in result["paths"].items()},
+            indent=1,
+        )
+    )
 
 
 if __name__ == "__main__":

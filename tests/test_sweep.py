@@ -5,6 +5,7 @@ import json
 import pytest
 
 from pii.errors import ConfigError
+from pii.hashing import sha256_file
 from pii.render import sweep as render
 from pii.study import sweep
 from tests.golden_fixtures import write_split
@@ -84,6 +85,7 @@ def test_sweep_resumes_and_chooses_on_validation(tmp_path, data):
                      "val_ci95": {"f1": [f1 - 0.1, f1 + 0.1], "auroc": [0.8, 0.95]}},
             "threshold": 0.5, "steps": 6, "epochs_seen": 1.0, "train_seconds": 12.0,
             "peak_memory_gb": 0.1, "stopped_early": False, "training_path": "fast",
+            "train_sha256": sha256_file(train), "valid_sha256": sha256_file(valid),
         }  # fmt: skip
         out.mkdir(parents=True, exist_ok=True)
         (out / "training.json").write_text(json.dumps(info))
@@ -108,6 +110,11 @@ def test_sweep_resumes_and_chooses_on_validation(tmp_path, data):
     changed = plan(tmp_path, GOOD.replace("learning_rate: 5.0e-3", "learning_rate: 4.0e-3"))
     with pytest.raises(ConfigError, match="another configuration"):
         sweep.run(changed, tmp_path / "s", *data, log=print, trainer=fake_train)
+    # nor one trained on other versions of the data
+    other_train = tmp_path / "train2.jsonl"
+    other_train.write_text(data[0].read_text() + data[0].read_text().splitlines()[0] + "\n")
+    with pytest.raises(ConfigError, match="train_sha256 differ"):
+        sweep.run(p, tmp_path / "s", other_train, data[1], log=print, trainer=fake_train)
 
 
 def test_sweep_refuses_the_test_split(tmp_path, data):

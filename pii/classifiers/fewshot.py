@@ -237,7 +237,9 @@ class FewShotClassifier:
         run_before = self.engine.tokens_run
         spans = [self.text_windows(t) for t in texts]
         owner = [d for d, sp in enumerate(spans) for _ in sp]
-        parts = [self.prompt_parts(t[a:b]) for t, sp in zip(texts, spans, strict=False) for a, b in sp]
+        parts = [
+            self.prompt_parts(t[a:b]) for t, sp in zip(texts, spans, strict=False) for a, b in sp
+        ]
         self.windows = [len(sp) for sp in spans]
         self.prompt_tokens = [len(p) + len(s) for p, s in parts]
         out = np.zeros(len(parts))

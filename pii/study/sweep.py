@@ -186,6 +186,7 @@ def run(
         held_out.refuse(p, "the sweep")
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
+    data = {"train_sha256": sha256_file(train_path), "valid_sha256": sha256_file(valid_path)}
     rows: list[dict[str, Any]] = []
     for i, (name, cfg) in enumerate(sweep.configs, 1):
         folder = out / name
@@ -196,10 +197,14 @@ def run(
                     f"{folder}: trained with another configuration than '{name}' in "
                     f"{sweep.path}; rename the configuration or remove the folder"
                 )
+            _same_data(folder, {k: info.get(k) for k in data}, data)
             log(f"sweep {i}/{len(sweep.configs)} {name}: finished earlier, read back")
         else:
             checkpoint.recover(folder)
             resume = checkpoint.resumable(folder)
+            if resume:
+                state = json.loads((folder / "checkpoint" / "state.json").read_text())
+                _same_data(folder, state.get("data", {}), data)
             force = not resume and folder.exists() and checkpoint.has_run_files(folder)
             log(f"sweep {i}/{len(sweep.configs)} {name}: " + ("resuming" if resume else "training"))
             info = trainer(
@@ -215,6 +220,17 @@ def run(
         summary = _summary(sweep, rows, train_path, valid_path)
         write_atomic(out / "sweep.json", json.dumps(summary, indent=2) + "\n")
     return summary
+
+
+def _same_data(folder: Path, seen: dict[str, Any], now: dict[str, str]) -> None:
+    """Every configuration of a sweep trains on the same files: refuse a run (finished or
+    checkpointed) made on other versions of them."""
+    changed = [k for k, v in now.items() if seen.get(k) != v]
+    if changed:
+        raise ConfigError(
+            f"{folder}: trained on other training/validation files than the ones now "
+            f"({', '.join(changed)} differ); remove the folder to train it again"
+        )
 
 
 def _summary(
