@@ -83,3 +83,46 @@ def test_config_round_trip_and_bad_versions(tmp_path):
     path.write_text("{not json")
     with pytest.raises(ConfigError, match="not valid JSON"):
         FewShotConfig.load(path)
+
+
+def test_windows_choice_is_made_on_valid_and_recorded_in_the_artifact(
+    tiny_model, tiny_adapter, tmp_path
+):
+    import shutil
+
+    from typer.testing import CliRunner
+
+    from pii.cli import app
+    from pii.classifiers.adapter import load_adapter_classifier
+    from pii.engine.adapters import read_training
+
+    adapter = tmp_path / "adapter"
+    shutil.copytree(tiny_adapter[0], adapter)
+    long = "Order 88231 shipped on Tuesday. " * 12
+    valid = tmp_path / "valid.jsonl"
+    rows = [(long + "Call Maria Lopez at 0176 5001.", True), (long, False)] * 4
+    valid.write_text(
+        "".join(
+            json.dumps({"id": f"v{i}", "text": t, "has_pii": h,
+                        "pii_types": ["PHONE"] if h else [],
+                        "tags": {"format": "chat", "language": "en", "difficulty": "easy",
+                                 "obfuscated": False, "novel": False, "hard_negative": False,
+                                 "negative_kind": None}, "template_id": "hand"}) + "\n"
+            for i, (t, h) in enumerate(rows)
+        )
+    )  # fmt: skip
+    args = ["baseline", "windows", "--model", str(tiny_model), "--adapter", str(adapter)]
+    result = CliRunner().invoke(app, [*args, "--valid", str(valid)])
+    assert result.exit_code == 0, result.output
+    info = read_training(adapter)
+    record = info["windows_chosen_on"]
+    assert info["aggregate"] == record["aggregate"] in ("max", "noisy_or")
+    assert info["threshold"] == record["threshold"] and record["valid_n"] == 8
+    assert record["texts_with_several_windows"] == 8 and set(record["by_aggregate"]) == {
+        "max",
+        "noisy_or",
+    }
+    clf = load_adapter_classifier(adapter, str(tiny_model))
+    assert clf.config.aggregate == info["aggregate"] and clf.threshold == info["threshold"]
+    refused = CliRunner().invoke(app, [*args, "--valid", "golden/test.jsonl"])
+    assert refused.exit_code == 1 and "test" in refused.output

@@ -266,7 +266,7 @@ def test_training_examples_are_windows_labelled_by_spans(tiny_engine):
     from pii.training.batches import counts, examples, label_token_ids
     from pii.training.recipe import TrainConfig
 
-    cfg = TrainConfig(model="tiny", max_tokens=24, window_overlap=8)
+    cfg = TrainConfig(model="tiny", max_tokens=24, window_overlap=8, max_negative_windows=None)
     text = "Order 88231 shipped on Tuesday. " * 12 + "My name is Maria Lopez."
     start = text.index("Maria Lopez")
     records = [
@@ -281,3 +281,10 @@ def test_training_examples_are_windows_labelled_by_spans(tiny_engine):
     assert long_labels.count(yes) >= 1 and long_labels.count(no) >= 3  # the head holds no PII
     every, owner_all = examples(tiny_engine, records, cfg, every_window=True)
     assert len(every) >= len(window_set) and counts(owner_all, 2)[1] == 1
+    # A cap on PII-free windows per text keeps every window with PII, a seeded few others.
+    capped = TrainConfig(model="tiny", max_tokens=24, window_overlap=8, max_negative_windows=1)
+    few, few_owner = examples(tiny_engine, records, capped)
+    few_labels = [tokens[off] for (tokens, off), o in zip(few, few_owner, strict=True) if o == 0]
+    assert few_labels.count(no) == 1 and few_labels.count(yes) == long_labels.count(yes)
+    assert examples(tiny_engine, records, capped) == (few, few_owner)  # seeded
+    assert len(examples(tiny_engine, records, capped, every_window=True)[0]) == len(every)

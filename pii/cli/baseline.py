@@ -167,3 +167,57 @@ def fit(
         f"saved {target} ({size / 1e3:.0f} kB) in {data['fit_seconds']:.1f} s",
         highlight=False,
     )
+
+
+@app.command()
+@handle_errors
+def windows(
+    classifier: Annotated[
+        str, typer.Option(help="The artifact to update: fewshot, adapter or probe.")
+    ] = "adapter",
+    model: ModelOption = DEFAULT_MODEL,
+    config: Annotated[
+        Path | None,
+        typer.Option(
+            help="Few-shot config or probe artifact (default: the one in bench/baselines/)."
+        ),
+    ] = None,
+    adapter: Annotated[
+        Path | None, typer.Option(help="Adapter directory (default: the shipped one).")
+    ] = None,
+    valid: Annotated[Path, typer.Option(help="Validation split (golden schema).")] = Path(
+        "golden/valid.jsonl"
+    ),
+) -> None:
+    """Choose how an existing LLM classifier reads long texts, on the validation split.
+
+    Scores every validation text through windows and records in the artifact the aggregate (max or noisy-OR of the windows' P(PII)) and the threshold that score best there. For artifacts made before texts were read as windows; training, tuning and fitting choose both themselves.
+    """
+    from pii.cli.base import progress_bar
+    from pii.paths import project_path
+    from pii.training.window_choice import rechoose
+
+    from pii.golden.schema import read_records
+
+    valid = project_path(valid)
+    n = len(read_records(valid))
+    with progress_bar(n, f"{classifier}: validation texts") as advance:
+        record = rechoose(
+            classifier,
+            valid,
+            model=model,
+            config=config,
+            adapter=adapter,
+            log=lambda s: err.print(s, highlight=False, markup=False),
+            progress=advance,
+        )
+    m = record["valid_metrics"]
+    table = ", ".join(
+        f"{k}: F1 {v['f']:.3f} AUROC {v['auroc']:.3f}" for k, v in record["by_aggregate"].items()
+    )
+    out.print(f"valid (n={record['valid_n']}, {record['windows']} windows): {table}")
+    out.print(
+        f"chose {record['aggregate']}, threshold {record['threshold']:.3f}: F1 {m['f1']:.3f} "
+        f"precision {m['precision']:.3f} recall {m['recall']:.3f}"
+    )
+    out.print(f"saved {record['artifact']}")

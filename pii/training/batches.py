@@ -6,6 +6,7 @@ Left out: the loop (pii.training.loop) and the prompt's wording (pii.classifiers
 
 from __future__ import annotations
 
+import random
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -31,17 +32,28 @@ def examples(
     the classifier's prompt on the window, then the window's label token; and the record
     index of each pair. A window holding only part of a PII span has no label: training
     leaves it out; `every_window` (validation, where documents are scored) keeps it with
-    its record's label."""
+    its record's label. Training keeps at most `cfg.max_negative_windows` PII-free windows
+    of a record (a seeded sample), every window that holds PII."""
     yes, no = label_token_ids(engine)
     out, owner = [], []
     for i, r in enumerate(records):
         text = r["text"]
+        labelled = []
         for a, b in windows.of_text(engine, text, cfg.max_tokens, cfg.window_overlap):
             positive = windows.label((a, b), r.get("spans"), r["has_pii"])
             if positive is None:
                 if not every_window:
                     continue
                 positive = r["has_pii"]
+            labelled.append((a, b, positive))
+        cap = cfg.max_negative_windows
+        negative = [w for w in labelled if not w[2]]
+        if not every_window and cap is not None and len(negative) > cap:
+            # A long text's many PII-free windows: a seeded few, so they neither swamp the
+            # positives nor the epoch (validation scores every window).
+            keep = set(random.Random(cfg.seed * 1_000_003 + i).sample(negative, cap))
+            labelled = [w for w in labelled if w[2] or w in keep]
+        for a, b, positive in labelled:
             msgs = prompts.messages(cfg.instruction, [], text[a:b])
             prompt = engine.encode(engine.render(msgs, True))
             out.append((prompt + [yes if positive else no], len(prompt)))

@@ -34,6 +34,7 @@ class TrainConfig:
     batch_size: int = 8
     max_tokens: int = 192  # window size in tokens (longer texts: windows); the prompt adds ~40
     window_overlap: int = DEFAULT_OVERLAP  # tokens consecutive windows share (<= max_tokens/3)
+    max_negative_windows: int | None = 2  # PII-free windows kept per training text (seeded)
     seed: int = 13
     train_size: int | None = None  # seeded subsample of the training pool (learning curves)
     steps_per_eval: int = 25
@@ -84,6 +85,11 @@ class TrainConfig:
         if self.instruction not in prompts.INSTRUCTIONS:
             raise ConfigError(
                 f"{where}: instruction '{self.instruction}': use one of {', '.join(prompts.INSTRUCTIONS)}"
+            )
+        if self.max_negative_windows is not None and self.max_negative_windows < 0:
+            raise ConfigError(
+                f"{where}: max_negative_windows={self.max_negative_windows!r}: use an integer "
+                ">= 0 or leave it out (every window)"
             )
         for name in ("val_limit", "train_size"):
             value = getattr(self, name)
