@@ -16,7 +16,7 @@ $(VENV)/.done: pyproject.toml scripts/setup.sh
 # Every classifier the set-up installs (presidio included); apple-fm needs macOS 26: ask by name.
 bench: setup
 	$(PII) doctor || true
-	$(PII) bench --classifiers fewshot,adapter,rules,tfidf,presidio
+	$(PII) bench --classifiers fewshot,adapter,probe,rules,tfidf,presidio
 
 # Everything: fast tests on tiny models, then the few slow ones on the embedded model.
 test: setup

@@ -90,12 +90,13 @@ class FakeClassifier:
 
 @pytest.fixture
 def fake_kinds(monkeypatch):
-    """Register fake `fewshot` and `adapter` kinds (no MLX) for CLI tests; returns a dict the
-    test fills with kind -> FakeClassifier before invoking the command."""
+    """Register fake `fewshot`, `adapter` and `probe` kinds (no MLX) for CLI tests; returns a
+    dict the test fills with kind -> FakeClassifier before invoking the command (the probe,
+    when not given, reads the few-shot fake's table under its own name)."""
     from pii.classifiers import registry
 
     made: dict[str, FakeClassifier] = {}
-    for kind in ("fewshot", "adapter"):
+    for kind in ("fewshot", "adapter", "probe"):
         monkeypatch.setitem(
             registry.REGISTRY, kind, registry.Kind(kind, f"tests.conftest:_fake_{kind}")
         )
@@ -112,3 +113,10 @@ def _fake_fewshot(model=None, config=None, adapter=None):
 
 def _fake_adapter(model=None, config=None, adapter=None):
     return _FAKES["adapter"]
+
+
+def _fake_probe(model=None, config=None, adapter=None):
+    if "probe" not in _FAKES:
+        base = _FAKES["fewshot"]
+        _FAKES["probe"] = FakeClassifier("probe-fake", base.table, base.threshold)
+    return _FAKES["probe"]

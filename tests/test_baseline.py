@@ -92,8 +92,8 @@ def test_windows_choice_is_made_on_valid_and_recorded_in_the_artifact(
 
     from typer.testing import CliRunner
 
-    from pii.cli import app
     from pii.classifiers.adapter import load_adapter_classifier
+    from pii.cli import app
     from pii.engine.adapters import read_training
 
     adapter = tmp_path / "adapter"

@@ -62,8 +62,10 @@ def test_classify_file_txt_and_jsonl(tiny_model, k0_config, tmp_path):
     txt.write_text("first text\n\nsecond text\n")
     result = run("classify", "--file", txt, "--model", tiny_model, "--config", k0_config, "--json")
     assert result.exit_code == 0, result.output
-    ids = [json.loads(line)["id"] for line in result.output.strip().splitlines()]
+    ids = [json.loads(line)["id"] for line in result.stdout.strip().splitlines()]
     assert ids == ["1", "3"]
+    # stderr, a log here, gets plain progress lines (no bar) and never the text
+    assert "classifying (windows): 2/2" in result.stderr and "first" not in result.stderr
     jl = tmp_path / "t.jsonl"
     jl.write_text('{"id": "a", "text": "x"}\n{"id": "b", "text": "y"}\n')
     result = run("classify", "-f", jl, "--model", tiny_model, "--config", k0_config)
@@ -120,6 +122,14 @@ def test_classify_bad_files_give_one_line_errors(tiny_model, k0_config, tmp_path
 def test_classify_empty_text_is_an_error(tiny_model, k0_config):
     result = run("classify", "", "--model", tiny_model, "--config", k0_config)
     assert result.exit_code == 1 and "empty text" in result.output
+
+
+@pytest.mark.parametrize("kind", ["rules", "tfidf"])
+@pytest.mark.parametrize("text", ["", "  \n\t "])
+def test_every_classifier_refuses_an_empty_or_blank_text_alike(kind, text):
+    result = run("classify", text, "--classifier", kind)
+    assert result.exit_code == 1
+    assert "the argument: empty text; nothing to classify" in result.output
 
 
 def test_classify_unknown_model_is_an_error(k0_config):

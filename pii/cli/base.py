@@ -93,11 +93,41 @@ def handle_errors(fn: Callable[..., Any]) -> Callable[..., Any]:
     return wrapper
 
 
+LOG_EVERY_S = 15.0
+
+
+def _log_lines(total: int, label: str) -> Iterator[Callable[[int], None]]:
+    """Progress for a non-interactive stderr: "label: done/total, elapsed, ETA" lines."""
+    import time
+
+    start = last = time.perf_counter()
+    done = 0
+
+    def advance(n: int) -> None:
+        nonlocal done, last
+        done += n
+        now = time.perf_counter()
+        if now - last >= LOG_EVERY_S or done >= total:
+            last = now
+            rate = done / max(now - start, 1e-9)
+            eta = (total - done) / rate if rate else 0.0
+            err.print(
+                f"{label}: {done}/{total}, {now - start:.0f}s elapsed, ETA {eta:.0f}s",
+                highlight=False,
+                markup=False,
+            )
+
+    yield advance
+
+
 @contextmanager
 def progress_bar(total: int, label: str, enabled: bool = True) -> Iterator[Callable[[int], None]]:
     """A rich progress bar on stderr; yields `advance(n)`."""
     if not enabled:
         yield lambda n: None
+        return
+    if not err.is_terminal:  # a log file: a plain line every LOG_EVERY_S seconds, and at the end
+        yield from _log_lines(total, label)
         return
     columns = (
         TextColumn("{task.description}"),

@@ -194,10 +194,9 @@ def windows(
     Scores every validation text through windows and records in the artifact the aggregate (max or noisy-OR of the windows' P(PII)) and the threshold that score best there. For artifacts made before texts were read as windows; training, tuning and fitting choose both themselves.
     """
     from pii.cli.base import progress_bar
+    from pii.golden.schema import read_records
     from pii.paths import project_path
     from pii.training.window_choice import rechoose
-
-    from pii.golden.schema import read_records
 
     valid = project_path(valid)
     n = len(read_records(valid))

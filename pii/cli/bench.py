@@ -26,11 +26,11 @@ from pii.cli.base import (
     out,
     progress_bar,
 )
-from pii.errors import ConfigError, DataError
+from pii.errors import ConfigError, DataError, PiiError
 
 # Same rows on every machine (so `pii compare` lines up): presidio and apple-fm depend on
 # an optional extra or on macOS 26, so they are asked for by name, never added silently.
-DEFAULT_CLASSIFIERS = "fewshot,adapter,rules,tfidf"
+DEFAULT_CLASSIFIERS = "fewshot,adapter,probe,rules,tfidf"
 DEFAULT_DATA = Path("golden/test.jsonl")
 DEFAULT_OOD = Path("golden/ood.jsonl")  # benched beside the golden test set
 
@@ -181,7 +181,7 @@ def bench(
 ) -> None:
     """Bench the tuned few-shot baseline against the LoRA adapter and give a verdict.
 
-    Accuracy with 95% bootstrap intervals, slices, calibration, the paired test, latency and the compute floor, with the cheap baselines (rules, tfidf; presidio and apple-fm on request) in every table. Writes report.json, report.md, report.html and PNG plots to --out. Zero network: attempts are counted and reported.
+    Accuracy with 95% bootstrap intervals, slices, calibration, the paired test, latency and the compute floor, with the probe row and the cheap baselines (rules, tfidf; presidio and apple-fm on request) in every table. Writes report.json, report.md, report.html and PNG plots to --out. Zero network: attempts are counted and reported.
     """
     from pii.classifiers import registry
     from pii.classifiers.registry import check, load_classifier, preflight
@@ -211,6 +211,12 @@ def bench(
             f"note: no adapter at {adapter}; benching without it (train one with `pii train`)"
         )
         kinds.remove("adapter")
+    if "probe" in kinds and classifiers == DEFAULT_CLASSIFIERS:
+        try:  # a default row: a probe fitted on another model is left out with a note
+            preflight("probe", model)
+        except PiiError as e:
+            err.print(f"note: benching without the probe row ({e})")
+            kinds.remove("probe")
     check(kinds)
     if not kinds:
         raise ConfigError(f"no classifier to bench: use --classifiers {DEFAULT_CLASSIFIERS}")
