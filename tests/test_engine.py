@@ -67,8 +67,9 @@ def test_a_long_text_is_read_whole_as_windows(tiny_engine):
     long_text = "word " * 2_000
     logits = clf.logits([long_text, "short"])
     assert clf.windows[1] == 1 and clf.windows[0] > 10
-    assert len(clf.prompt_tokens) == sum(clf.windows)
-    assert max(clf.prompt_tokens) - min(clf.prompt_tokens) <= 32
+    assert len(clf.prompt_tokens) == 2  # per text, all its windows together
+    long_tokens, short_tokens = clf.prompt_tokens
+    assert long_tokens > clf.windows[0] * short_tokens
     # The tail is read: change only the last characters and the score moves.
     tail = clf.logits([long_text[:-40] + "Maria Lopez 0176 882 9931 " * 2])
     assert tail[0] != logits[0]

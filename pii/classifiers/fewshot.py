@@ -177,7 +177,7 @@ class FewShotClassifier:
         self.windows: list[int] = []
         self.best_spans: list[tuple[int, int]] = []
         self.window_logits = np.zeros(0)  # per window of the last call, in text order
-        self.prompt_tokens: list[int] = []  # prompt length per text in the last call
+        self.prompt_tokens: list[int] = []  # prompt tokens per text (all its windows), last call
         self.processed_tokens = 0  # tokens actually run in the last call (cache hits excluded)
         by_id = {e.id: e for e in pool}
         if config.k and config.selection == "balanced":
@@ -238,10 +238,13 @@ class FewShotClassifier:
         spans = [self.text_windows(t) for t in texts]
         owner = [d for d, sp in enumerate(spans) for _ in sp]
         parts = [
-            self.prompt_parts(t[a:b]) for t, sp in zip(texts, spans, strict=False) for a, b in sp
+            self.prompt_parts(t[a:b]) for t, sp in zip(texts, spans, strict=True) for a, b in sp
         ]
         self.windows = [len(sp) for sp in spans]
-        self.prompt_tokens = [len(p) + len(s) for p, s in parts]
+        window_tokens = [len(p) + len(s) for p, s in parts]
+        self.prompt_tokens = (
+            [int(x) for x in np.add.reduceat(window_tokens, _starts(self.windows))] if parts else []
+        )
         out = np.zeros(len(parts))
         left = list(self.windows)
         # Group by prefix, then batch by length so padding stays small.
@@ -336,6 +339,11 @@ class FewShotClassifier:
             if progress:
                 progress(1)
         return labels
+
+
+def _starts(counts: Sequence[int]) -> np.ndarray:
+    """Index of each text's first window in the flat list of windows."""
+    return np.concatenate([[0], np.cumsum(counts)[:-1]]).astype(int)
 
 
 def yes_minus_no(scores: np.ndarray, n_yes: int) -> np.ndarray:
