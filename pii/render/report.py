@@ -61,11 +61,14 @@ def caveats(report: dict[str, Any]) -> list[str]:
         if c in llms or not ci or not llms or any(ci[0] <= x["ci95"]["f1"][1] for x in llms):
             continue
         p50 = (c.get("latency") or {}).get("p50_s")
-        how = "with Apple's own model, untrained" if c.get("kind") == "apple-fm" else "no LLM"
+        how = {
+            "apple-fm": "with Apple's own model, untrained",
+            "probe": "the base model untrained, a linear head on its hidden state",
+        }.get(c.get("kind", ""), "no LLM")
         notes.append(
             f"**{c['name']} beats {' and '.join(x['name'] for x in llms)} on F1** "
             f"({c['scores']['f1']:.3f}, 95% CI {ci[0]:.3f}-{ci[1]:.3f}, wholly above theirs)"
-            + (f" at p50 {p50 * 1000:.2g} ms a text" if p50 is not None else "")
+            + (f" at p50 {p50 * 1000:.3g} ms a text" if p50 is not None else "")
             + f", {how}: before training anything, ask whether it already does the job."
         )
     pair = report.get("paired")
