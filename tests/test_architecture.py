@@ -18,8 +18,11 @@ LAYERS = [
     ("classifiers", ("pii.classifiers",)),
     ("rendering", ("pii.render",)),
     ("study, training, export", ("pii.study", "pii.training", "pii.export")),
-    ("cli", ("pii.cli", "pii.__main__")),
+    ("cli, api", ("pii.cli", "pii.__main__", "pii.api", "pii.serve")),
 ]  # fmt: skip
+# The package root is a foundation module that lower layers import (its version), and also
+# the facade `pii.load`, which imports the API lazily, inside the function.
+FACADE = ("pii", "pii.api")
 MLX_ALLOWED = ("pii.engine", "pii.training", "pii.export.coreml")
 
 
@@ -73,7 +76,7 @@ def test_imports_point_down_the_layers():
         f"{m} ({LAYERS[layer(m)][0]}) imports {i} ({LAYERS[layer(i)][0]})"
         for m, deps in graph().items()
         for i in sorted(deps)
-        if layer(i) > layer(m)
+        if layer(i) > layer(m) and (m, i) != FACADE
     ]
     assert not wrong, "\n".join(wrong)
 

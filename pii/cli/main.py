@@ -18,6 +18,7 @@ from pii import __version__, netguard
 from pii.cli.base import DEFAULT_MODEL, ModelOption, handle_errors, out, progress_bar, sub_app
 from pii.cli.bench import bench, compare, report
 from pii.cli.decide import decide
+from pii.cli.serve import serve
 from pii.cli.train import train
 from pii.engine import blas
 from pii.errors import ConfigError, DataError, UsageError
@@ -34,6 +35,7 @@ app.command()(compare)
 app.command()(report)
 app.command()(train)
 app.command()(decide)
+app.command()(serve)
 
 
 def _version(value: bool) -> None:
