@@ -8,8 +8,9 @@
 Bound to 127.0.0.1 unless told otherwise; the process keeps the network guard on (the
 listening socket is made here, so no name is looked up). Limits answer 413 (too many texts,
 a text or a body too large) and bad requests 422, each with a one-line `detail` that never
-quotes a text; nothing is logged but method, path and status. Requests are served one at a
-time per classifier (the model is not thread-safe).
+quotes a text; requests are not logged. Requests are served one at a
+time, on the event loop's thread (MLX keeps its streams per thread): a long request makes
+the others, /health included, wait.
 
 Left out: loading classifiers (pii.api) and the command line (pii.cli.serve).
 """
@@ -17,7 +18,6 @@ Left out: loading classifiers (pii.api) and the command line (pii.cli.serve).
 # No `from __future__ import annotations`: FastAPI reads the endpoints' annotations at
 # definition time, and `Request` is imported inside create_app (fastapi is an extra).
 import json
-import threading
 from dataclasses import asdict, dataclass
 from typing import Any
 
@@ -90,7 +90,6 @@ def create_app(classifiers: dict[str, Classifier], limits: Limits | None = None)
 
     limits = limits or Limits()
     known = list(classifiers)
-    locks = {k: threading.Lock() for k in known}
     app = FastAPI(title="pii", version=__version__, docs_url=None, redoc_url=None)
 
     @app.get("/health")
@@ -107,14 +106,10 @@ def create_app(classifiers: dict[str, Classifier], limits: Limits | None = None)
         except RequestProblem as p:
             return _problem(p)
         kind = name or known[0]
-        from starlette.concurrency import run_in_threadpool
-
-        def run() -> list[dict[str, Any]]:
-            with locks[kind]:
-                return [asdict(r) for r in classifiers[kind].classify(texts)]
-
         try:
-            results = await run_in_threadpool(run)
+            # On the event loop's own thread: MLX keeps its streams per thread, and the
+            # models were loaded on this one. Requests are therefore served one at a time.
+            results = [asdict(r) for r in classifiers[kind].classify(texts)]
         except PiiError as e:
             return _problem(RequestProblem(422, str(e).splitlines()[0]))
         clf = classifiers[kind]

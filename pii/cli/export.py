@@ -118,7 +118,8 @@ def coreml(
     if "check" in summary:
         c = summary["check"]
         out.print(
-            f"check on {c['n']} texts ({c['evaluator']}): max |P_coreml - P_mlx| = "
+            f"check on {c['n']} texts, {c['windows']} windows ({c['texts_with_several_windows']} "
+            f"texts read as several; {c['aggregate']}; {c['evaluator']}): max |P_coreml - P_mlx| = "
             f"{c['max_abs_diff']:.2e}, decisions agree on {c['decision_agreement']:.1%}",
             highlight=False,
         )

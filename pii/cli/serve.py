@@ -32,7 +32,7 @@ def serve(
 ) -> None:
     """Serve classifiers over HTTP on this machine: POST /v1/classify, GET /health.
 
-    The classifiers load once and stay warm. Requests: {"texts": [...], "classifier": NAME}; answers: P(PII), the decision and where the PII is, per text. Too many or too long texts get 413, malformed requests 422, each with a one-line reason that never quotes a text. Only method, path and status are logged.
+    The classifiers load once and stay warm. Requests: {"texts": [...], "classifier": NAME}; answers: P(PII), the decision and where the PII is, per text. Too many or too long texts get 413, malformed requests 422, each with a one-line reason that never quotes a text. Requests are not logged.
     """
     from importlib.util import find_spec
 
@@ -69,5 +69,5 @@ def serve(
         ) from None
     bound = sock.getsockname()[1]
     err.print(f"serving {', '.join(kinds)} on http://{host}:{bound} (Ctrl-C stops)")
-    config = uvicorn.Config(app, log_level="warning", access_log=True)
+    config = uvicorn.Config(app, log_level="warning", access_log=False)
     uvicorn.Server(config).run(sockets=[sock])
