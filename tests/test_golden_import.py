@@ -72,6 +72,7 @@ def test_presidio_research(tmp_path, mapping):
         "novel": False,
         "hard_negative": False,
         "negative_kind": None,
+        "length": "short",
     }
     assert records[0]["template_id"] == "import"
 

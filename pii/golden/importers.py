@@ -26,7 +26,7 @@ from typing import Any
 import yaml
 
 from pii.errors import ConfigError, DataError
-from pii.golden.schema import IMPORT_TEMPLATE_ID, show, validate_record
+from pii.golden.schema import IMPORT_TEMPLATE_ID, length_tag, show, validate_record
 from pii.jsonl import iter_jsonl, write_jsonl
 from pii.taxonomy import FORMATS, LANGUAGES, PII_TYPES, is_novel
 
@@ -217,6 +217,7 @@ def to_record(
             "novel": is_novel(pii_types, tag_format),
             "hard_negative": False,
             "negative_kind": None,
+            "length": length_tag(doc.text),
         },
         "template_id": IMPORT_TEMPLATE_ID,
     }

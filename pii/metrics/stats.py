@@ -13,6 +13,7 @@ import numpy as np
 from scipy.stats import binomtest, rankdata
 from sklearn.metrics import brier_score_loss, roc_auc_score
 
+from pii.golden.schema import LONG_CHARS
 from pii.metrics import scores as metrics
 from pii.taxonomy import PII_TYPES
 
@@ -168,9 +169,6 @@ def verdict(pair: dict[str, Any], rule: float = GAIN_RULE) -> dict[str, str]:
     if hi < rule:
         return {"verdict": "not worth it", "why": f"{text}: the whole interval is below it"}
     return {"verdict": "inconclusive", "why": f"{text}: the interval straddles it"}
-
-
-LONG_CHARS = 1500  # the golden set's `length` tag: a text this long or longer is "long"
 
 
 def slices(records: Sequence[dict[str, Any]], y: np.ndarray, pred: np.ndarray) -> dict[str, Any]:
