@@ -23,10 +23,10 @@ from typing import Any
 
 import numpy as np
 
-from pii import netguard
 from pii.classifiers.protocol import has_scores
 from pii.classifiers.registry import KINDS, load_classifier
 from pii.errors import ConfigError
+from pii.netguard import guarded
 
 DEFAULT_MODEL = "smollm2-135m"
 
@@ -58,7 +58,7 @@ class Classifier:
 
     def predict_proba(self, texts: Sequence[str]) -> np.ndarray:
         """(n, 2) probabilities: column 0 no PII, column 1 PII."""
-        with netguard.guarded():
+        with guarded():
             return self._clf.predict_proba(_texts(texts))
 
     def predict(self, texts: Sequence[str]) -> list[bool]:
@@ -87,7 +87,7 @@ def load(what: str | Path = "adapter", model: str = DEFAULT_MODEL) -> Classifier
     committed artifacts) or by path: an adapter directory (holds training.json) or a
     baseline's JSON (a few-shot config, a rules/tfidf/probe/presidio artifact)."""
     kind, config, adapter = _resolve(what)
-    with netguard.guarded():
+    with guarded():
         return Classifier(load_classifier(kind, model, config=config, adapter=adapter))
 
 

@@ -231,9 +231,8 @@ class FewShotClassifier:
         progress: Callable[[int], None] | None = None,
         per_window: bool = False,
     ) -> np.ndarray:
-        """Uncalibrated yes-minus-no log-odds per text: every window of a text is scored
-        and the scores are aggregated (`config.aggregate`); `progress` counts texts done
-        (windows with `per_window`, for a few very long texts)."""
+        """Uncalibrated yes-minus-no log-odds per text, its windows' aggregated; `progress`
+        counts texts done (windows with `per_window`, for a few very long texts)."""
         run_before = self.engine.tokens_run
         spans = [self.text_windows(t) for t in texts]
         owner = [d for d, sp in enumerate(spans) for _ in sp]
@@ -243,7 +242,9 @@ class FewShotClassifier:
         self.windows = [len(sp) for sp in spans]
         window_tokens = [len(p) + len(s) for p, s in parts]
         self.prompt_tokens = (
-            [int(x) for x in np.add.reduceat(window_tokens, _starts(self.windows))] if parts else []
+            [int(x) for x in np.add.reduceat(window_tokens, windows.starts(self.windows))]
+            if parts
+            else []
         )
         out = np.zeros(len(parts))
         left = list(self.windows)
@@ -280,8 +281,7 @@ class FewShotClassifier:
         )
 
     def aggregate(self, window_logits: np.ndarray, counts: Sequence[int]) -> np.ndarray:
-        """Per-text log-odds from per-window ones, in the calibrated scale when calibrating
-        (noisy-OR combines probabilities, so the prompt's bias comes off first)."""
+        """Per-text log-odds from per-window ones (the prompt's bias off first, for noisy-OR)."""
         shift = self.config.calibration_logit if self.config.calibrate else 0.0
         return windows.aggregate(window_logits - shift, counts, self.config.aggregate) + shift
 
@@ -311,8 +311,7 @@ class FewShotClassifier:
         return self.proba_from_logits(self.logits(texts, progress, per_window))
 
     def locations(self) -> list[dict[str, Any]]:
-        """Per text of the last call: its windows and the character span [start, end) of
-        the window that scored highest (where the PII most likely is)."""
+        """Per text of the last call: its windows and the best window's span [start, end)."""
         return [
             {"windows": n, "span": list(span)}
             for n, span in zip(self.windows, self.best_spans, strict=True)
@@ -339,11 +338,6 @@ class FewShotClassifier:
             if progress:
                 progress(1)
         return labels
-
-
-def _starts(counts: Sequence[int]) -> np.ndarray:
-    """Index of each text's first window in the flat list of windows."""
-    return np.concatenate([[0], np.cumsum(counts)[:-1]]).astype(int)
 
 
 def yes_minus_no(scores: np.ndarray, n_yes: int) -> np.ndarray:

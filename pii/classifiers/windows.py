@@ -111,6 +111,11 @@ def aggregate(window_logits: np.ndarray, counts: Sequence[int], how: str) -> np.
     return out
 
 
+def starts(counts: Sequence[int]) -> np.ndarray:
+    """Index of each text's first window in the flat list of windows."""
+    return np.concatenate([[0], np.cumsum(counts)[:-1]]).astype(int)
+
+
 def best(window_logits: np.ndarray, counts: Sequence[int]) -> list[int]:
     """Index (within its document) of each document's highest-scoring window."""
     x = np.asarray(window_logits)

@@ -1,9 +1,7 @@
 """Presenting a bench report: Markdown, a self-contained HTML page with plots, PNG files.
 
-Input is the report dictionary (what report.json holds); nothing here runs a model or
-computes a statistic. Record text never appears: errors are listed by id and slice. A
-number a classifier does not have (AUROC of a decision-only model, tokens or a compute
-floor of a regex) is shown as "n/a".
+Input is the report dictionary (report.json); nothing here runs a model or computes a
+statistic. Record text never appears. A number a classifier lacks is shown as "n/a".
 
 Left out: the numbers themselves (pii.study.bench, pii.metrics.stats) and the PNG plots (pii.render.plots).
 """
@@ -16,7 +14,7 @@ from typing import Any
 
 from pii.render.headline import HEADLINE_HEADER, headline_rows
 from pii.render.ood import cut_note, ood_section, transfer_lines
-from pii.render.tables import NA, fmt, mb, ms, num, table
+from pii.render.tables import NA, fmt, mb, ms, num, per_1k_chars, table
 from pii.render.tables import html_page as html_page_of
 
 NA_NOTE = (
@@ -267,17 +265,6 @@ def _latency(report: dict[str, Any]) -> list[str]:
     ]
 
 
-def per_1k_chars(c: dict[str, Any]) -> str:
-    """Milliseconds per 1,000 characters at batch 1 (with its floor) and in bulk."""
-    lat = c.get("latency") or {}
-    if lat.get("ms_per_1k_chars") is None:
-        return "-"
-    floor = lat.get("floor_ms_per_1k_chars")
-    floor_text = f" ({floor:.0f})" if floor is not None else ""
-    bulk = c.get("ms_per_1k_chars")
-    return f"{lat['ms_per_1k_chars']:.0f}{floor_text}, {bulk:.0f}" if bulk else "-"
-
-
 def _slices(report: dict[str, Any]) -> list[str]:
     """Per-slice tables: types, formats, languages, difficulty, negative kinds."""
     lines: list[str] = []
@@ -292,7 +279,7 @@ def _slices(report: dict[str, Any]) -> list[str]:
     ):
         metric = {"type": "recall", "negative_kind": "fpr"}.get(key, "f1")
         if key not in report["classifiers"][0]["slices"]:  # a report from before the slice
-            continue
+            continue  # fmt: skip
         values = sorted(report["classifiers"][0]["slices"][key])
         rows = [
             [

@@ -9,6 +9,7 @@ from __future__ import annotations
 import base64
 import html
 from collections.abc import Mapping, Sequence
+from typing import Any
 
 NA = "n/a"
 
@@ -41,6 +42,17 @@ def num(value: float | None, spec: str = ".0f") -> str:
 def money(x: float) -> str:
     """An amount in the user's currency: cents when it has any, else two significant digits."""
     return f"{x:,.2f}" if abs(x) >= 0.01 or x == 0 else f"{x:.2g}"
+
+
+def per_1k_chars(c: Mapping[str, Any]) -> str:
+    """Milliseconds per 1,000 characters at batch 1 (with its floor) and in bulk."""
+    lat = c.get("latency") or {}
+    if lat.get("ms_per_1k_chars") is None:
+        return "-"
+    floor = lat.get("floor_ms_per_1k_chars")
+    floor_text = f" ({floor:.0f})" if floor is not None else ""
+    bulk = c.get("ms_per_1k_chars")
+    return f"{lat['ms_per_1k_chars']:.0f}{floor_text}, {bulk:.0f}" if bulk else "-"
 
 
 def table(header: Sequence[str], rows: Sequence[Sequence[str]]) -> list[str]:
