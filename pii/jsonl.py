@@ -155,21 +155,3 @@ def current_umask() -> int:
     mask = os.umask(0)
     os.umask(mask)
     return mask
-
-
-def read_json_object(path: str | Path, what: str, fix: str) -> dict[str, Any]:
-    """A JSON file holding one object (a report, a config, a training record); DataError
-    naming the file, what was expected and `fix` when it is missing, unreadable or not an
-    object."""
-    path = Path(path)
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise DataError(f"{path}: {what} not found; {fix}") from None
-    except IsADirectoryError:
-        raise DataError(f"{path}: is a folder; give the {what} file") from None
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as e:
-        raise DataError(f"{path}: not a JSON {what} ({e})") from None
-    if not isinstance(data, dict):
-        raise DataError(f"{path}: a JSON {type(data).__name__}, not a {what} (an object)")
-    return data

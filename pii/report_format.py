@@ -15,9 +15,10 @@ from pathlib import Path
 from typing import Any
 
 from pii.errors import DataError
-from pii.jsonl import read_json_object
+from pii.formats import check_fields, read_versioned
 
 FORMAT_VERSION = 1
+WHAT = "pii bench report"
 
 # field -> type, at the top level, in `environment` and in each classifier section
 _TOP = {"n": int, "environment": dict, "classifiers": list}
@@ -25,31 +26,14 @@ _ENV = {"model": (str, type(None)), "data": (str, type(None)), "date": str}
 _SECTION = {"name": str, "threshold": (int, float), "scores": dict, "ci95": dict, "slices": dict}
 
 
-def _check(obj: dict[str, Any], fields: dict[str, Any], where: str, path: Path) -> None:
-    for key, kind in fields.items():
-        if key not in obj:
-            raise DataError(f"{path}: {where}'{key}' is missing; not a complete pii bench report")
-        if not isinstance(obj[key], kind) or isinstance(obj[key], bool):
-            raise DataError(
-                f"{path}: {where}'{key}' is a {type(obj[key]).__name__}; "
-                "the file is not a pii bench report (or was edited)"
-            )
-
-
 def read_report(path: str | Path) -> dict[str, Any]:
     """A bench report.json, checked; DataError naming the file and the problem."""
     path = Path(path)
-    data = read_json_object(path, "report", "run `pii bench --out DIR` first")
-    found = data.get("format_version")
-    if found != FORMAT_VERSION:
-        raise DataError(
-            f"{path}: report format_version {found!r}; this pii reads version {FORMAT_VERSION} "
-            "(re-run `pii bench` with this version)"
-        )
-    _check(data, _TOP, "", path)
-    _check(data["environment"], _ENV, "environment.", path)
+    fix = "re-run `pii bench --out DIR` with this version"
+    data = read_versioned(path, WHAT, FORMAT_VERSION, fix, _TOP)
+    check_fields(data["environment"], _ENV, path, WHAT, "environment.")
     for i, section in enumerate(data["classifiers"]):
         if not isinstance(section, dict):
             raise DataError(f"{path}: classifiers[{i}] is not an object")
-        _check(section, _SECTION, f"classifiers[{i}].", path)
+        check_fields(section, _SECTION, path, WHAT, f"classifiers[{i}].")
     return data

@@ -81,7 +81,7 @@ def test_config_round_trip_and_bad_versions(tmp_path):
     with pytest.raises(ConfigError, match="format_version 99"):
         FewShotConfig.load(path)
     path.write_text("{not json")
-    with pytest.raises(ConfigError, match="not valid JSON"):
+    with pytest.raises(ConfigError, match="not a JSON baseline config"):
         FewShotConfig.load(path)
 
 

@@ -303,7 +303,7 @@ def test_cli_errors(tmp_path):
     _one_line_error(run("--report", tmp_path / "nope.json"), "report not found")
     bad = tmp_path / "bad.json"
     bad.write_text("{not json", encoding="utf-8")
-    _one_line_error(run("--report", bad), "not a JSON report")
+    _one_line_error(run("--report", bad), "not a JSON pii bench report")
     rep = json.loads(REPORT.read_text(encoding="utf-8"))
     rep["classifiers"] = [c for c in rep["classifiers"] if c["kind"] == "fewshot"]
     one = tmp_path / "one.json"

@@ -107,7 +107,7 @@ def test_bench_checks_its_output_and_every_classifier_before_any_work(data, tmp_
     (broken / "training.json").write_text(json.dumps({"format_version": 1}))  # no config
     args = [*base, "--classifiers", "fewshot,adapter", "--adapter", str(broken)]
     result = CliRunner().invoke(app, [*args, "--out", str(tmp_path / "out")])
-    assert result.exit_code == 1 and "has no usable 'config'" in result.output
+    assert result.exit_code == 1 and "'config' is missing" in result.output
     assert loads == [] and "Traceback" not in result.output  # failed before fewshot ran
 
 
@@ -137,7 +137,7 @@ def test_bench_keeps_the_results_when_the_report_cannot_be_written(data, tmp_pat
 @pytest.mark.parametrize(
     ("content", "message"),
     [
-        ("[1, 2]", "a JSON list, not a report"),
+        ("[1, 2]", "a JSON list, not a pii bench report"),
         ("42", "a JSON int"),
         ('{"format_version": 2, "n": 1}', "format_version 2; this pii reads version 1"),
         ('{"format_version": 1, "n": "ten", "environment": {}, "classifiers": []}', "'n' is a str"),

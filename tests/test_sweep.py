@@ -80,7 +80,7 @@ def test_sweep_resumes_and_chooses_on_validation(tmp_path, data):
 
         f1 = {"r4-b1": 0.7, "r8-b2": 0.8}[out.name]
         info = {
-            "format_version": 1, "config": asdict(cfg),
+            "format_version": 1, "config": asdict(cfg), "base_model": "tiny",
             "best": {"step": 6, "val_f1": f1, "val_auroc": 0.9, "val_loss": 0.5, "val_n": 16,
                      "val_ci95": {"f1": [f1 - 0.1, f1 + 0.1], "auroc": [0.8, 0.95]}},
             "threshold": 0.5, "steps": 6, "epochs_seen": 1.0, "train_seconds": 12.0,

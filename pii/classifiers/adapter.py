@@ -50,16 +50,8 @@ def check(
 ) -> None:
     """The registry's pre-flight check: the adapter's files and training record (no load)."""
     from pii.engine.adapters import read_training
-    from pii.errors import ConfigError
 
-    adapter = adapter or _shipped()
-    info = read_training(Path(adapter))
-    cfg = info.get("config")
-    if not isinstance(cfg, dict) or not {"instruction", "max_tokens"} <= set(cfg):
-        raise ConfigError(
-            f"{adapter}: training.json has no usable 'config' (instruction, max_tokens); "
-            "re-train the adapter"
-        )
+    read_training(Path(adapter or _shipped()))
 
 
 SHIPPED = "adapters/smollm2-135m"  # the adapter `--classifier adapter` and the bench default to

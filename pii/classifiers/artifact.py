@@ -49,22 +49,15 @@ def _fix(kind: str) -> str:
 def read(path: str | Path, kind: str) -> dict[str, Any]:
     """A `kind` artifact's JSON; ConfigError naming the file and the fix when it is missing,
     unreadable, of another format version or of another kind."""
+    from pii.formats import read_versioned
+
     path = Path(path)
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise ConfigError(f"{path}: no fitted {kind} baseline; {_fix(kind)}") from None
-    except (json.JSONDecodeError, UnicodeDecodeError) as e:
-        raise ConfigError(f"{path}: not valid JSON ({e}); {_fix(kind)}") from None
-    if not isinstance(data, dict) or data.get("format_version") != FORMAT_VERSION:
-        found = data.get("format_version") if isinstance(data, dict) else None
-        raise ConfigError(
-            f"{path}: format_version {found} unsupported (expected {FORMAT_VERSION}); {_fix(kind)}"
-        )
-    if data.get("kind") != kind:
-        raise ConfigError(f"{path}: a '{data.get('kind')}' artifact, not '{kind}'")
-    if not isinstance(data.get("threshold"), int | float):
-        raise ConfigError(f"{path}: no numeric threshold; {_fix(kind)}")
+    if not path.exists():
+        raise ConfigError(f"{path}: no fitted {kind} baseline; {_fix(kind)}")
+    fields = {"kind": str, "threshold": (int, float)}
+    data = read_versioned(path, f"{kind} artifact", FORMAT_VERSION, _fix(kind), fields, ConfigError)
+    if data["kind"] != kind:
+        raise ConfigError(f"{path}: a '{data['kind']}' artifact, not '{kind}'")
     return data
 
 

@@ -33,6 +33,10 @@ from pii.paths import project_path
 FORMAT_VERSION = 1
 CONTENT_FREE = ("", "N/A", "[MASK]")
 SELECTIONS = ("balanced", "nearest")
+_TYPES = {"model": str, "instruction": str, "k": int, "selection": str, "calibrate": bool,
+          "calibration_logit": (int, float), "threshold": (int, float), "max_text_tokens": int,
+          "window_overlap": int, "aggregate": str, "exemplar_max_chars": int, "seed": int,
+          "exemplar_ids": list, "tuned_on": dict}  # fmt: skip
 
 
 @dataclass
@@ -60,20 +64,13 @@ class FewShotConfig:
 
     @classmethod
     def load(cls, path: str | Path) -> FewShotConfig:
+        from pii.formats import read_versioned
+
         path = Path(path)
-        try:
-            data = json.loads(path.read_text(encoding="utf-8"))
-        except FileNotFoundError:
-            raise ConfigError(
-                f"{path}: baseline config not found; run `pii baseline tune`"
-            ) from None
-        except (json.JSONDecodeError, UnicodeDecodeError) as e:
-            raise ConfigError(f"{path}: not valid JSON ({e}); re-run `pii baseline tune`") from None
-        if data.get("format_version") != FORMAT_VERSION:
-            raise ConfigError(
-                f"{path}: format_version {data.get('format_version')} unsupported "
-                f"(expected {FORMAT_VERSION}); re-run `pii baseline tune`"
-            )
+        fix = "re-run `pii baseline tune`"
+        data = read_versioned(
+            path, "baseline config", FORMAT_VERSION, fix, error=ConfigError, optional=_TYPES
+        )
         unknown = set(data) - set(cls.__dataclass_fields__)
         if unknown:
             raise ConfigError(f"{path}: unknown keys {sorted(unknown)}")

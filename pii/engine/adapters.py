@@ -19,10 +19,17 @@ from pathlib import Path
 from typing import Any
 
 from pii.errors import ModelError
+from pii.formats import check_fields, read_object, read_versioned
 from pii.hashing import sha256_files
 from pii.jsonl import write_atomic
 
 FORMAT_VERSION = 1
+WHAT = "training record"
+RETRAIN = "re-train the adapter, or pass the training.json of an adapter this pii wrote"
+# what scoring and the study read from training.json (and its `config`)
+FIELDS = {"config": dict, "base_model": str, "threshold": (int, float)}
+OPTIONAL = {"aggregate": str, "base_model_sha256": str}
+CONFIG_FIELDS = {"instruction": str, "max_tokens": int}
 FILES = ("adapter_config.json", "adapters.safetensors", "training.json")
 
 
@@ -46,36 +53,16 @@ def read_training(path: Path) -> dict[str, Any]:
         raise ModelError(
             f"{path}: incomplete adapter, missing {', '.join(missing)}; re-train it or copy the whole directory"
         )
-    try:
-        info = json.loads((path / "training.json").read_text())
-        json.loads((path / "adapter_config.json").read_text())
-    except (json.JSONDecodeError, UnicodeDecodeError) as e:
-        raise ModelError(f"{path}: corrupted adapter metadata ({e}); re-train it") from None
-    if info.get("format_version") != FORMAT_VERSION:
-        raise ModelError(
-            f"{path}: training.json format_version {info.get('format_version')} unsupported (expected {FORMAT_VERSION})"
-        )
+    info = read_record(path / "training.json")
+    read_object(path / "adapter_config.json", "adapter config", RETRAIN, ModelError)
     return info
 
 
 def read_record(path: Path) -> dict[str, Any]:
-    """A training.json given by its own path (e.g. `pii decide --training`), version-checked."""
-    try:
-        info = json.loads(Path(path).read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise ModelError(
-            f"{path}: training record not found; pass the adapter's training.json"
-        ) from None
-    except IsADirectoryError:
-        raise ModelError(f"{path}: is a folder; pass the adapter's training.json file") from None
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as e:
-        raise ModelError(f"{path}: unreadable training record ({e})") from None
-    if not isinstance(info, dict) or info.get("format_version") != FORMAT_VERSION:
-        found = info.get("format_version") if isinstance(info, dict) else None
-        raise ModelError(
-            f"{path}: training record format_version {found} unsupported (this pii reads "
-            f"{FORMAT_VERSION}); re-train the adapter"
-        )
+    """A training.json given by its own path (e.g. `pii decide --training`), version- and
+    type-checked."""
+    info = read_versioned(path, WHAT, FORMAT_VERSION, RETRAIN, FIELDS, ModelError, OPTIONAL)
+    check_fields(info["config"], CONFIG_FIELDS, path, WHAT, "config.", ModelError)
     return info
 
 

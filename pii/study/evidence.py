@@ -12,12 +12,11 @@ reads a text.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
 from pii.errors import DataError
-from pii.jsonl import read_json_object
 
 
 @dataclass(frozen=True)
@@ -159,7 +158,7 @@ def measure(
 def load(report_path: Path, training_path: Path | None = None) -> Measured:
     """Read a report, its adapter's training.json (from the report unless given) and the
     tuned baseline config of its model (for the generation-mode format-failure rate)."""
-    from pii.classifiers.fewshot import default_config_path
+    from pii.classifiers.fewshot import FewShotConfig, default_config_path
     from pii.engine.adapters import read_record
     from pii.paths import project_path
     from pii.report_format import read_report
@@ -177,5 +176,5 @@ def load(report_path: Path, training_path: Path | None = None) -> Measured:
     config_path = default_config_path(model) if model else None
     config = None
     if config_path is not None and config_path.is_file():
-        config = read_json_object(config_path, "baseline config", "re-run `pii baseline tune`")
+        config = asdict(FewShotConfig.load(config_path))
     return measure(report, training, config, source=str(report_path))

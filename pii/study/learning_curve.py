@@ -105,6 +105,14 @@ def point_recipe(recipe: Any, n: int | None, seed: int, n_pool: int) -> Any:
     return cfg
 
 
+def read_study(path: Path) -> dict[str, Any]:
+    """A learning-curve study.json (to resume or render), version- and type-checked."""
+    from pii.formats import read_versioned
+
+    fix = "use a new --out, or delete that folder to start the study over"
+    return read_versioned(path, "learning-curve study", FORMAT_VERSION, fix, {"recipe": dict})
+
+
 def run(
     recipe: Any,
     out: Path,
@@ -128,7 +136,7 @@ def run(
 
     out.mkdir(parents=True, exist_ok=True)
     path = out / "study.json"
-    study = json.loads(path.read_text()) if path.exists() else {}
+    study = read_study(path) if path.exists() else {}
     recipe_dict = asdict(replace(recipe, train_size=None))
     if study and study.get("recipe") != recipe_dict:
         raise ConfigError(

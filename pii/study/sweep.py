@@ -203,7 +203,7 @@ def run(
             checkpoint.recover(folder)
             resume = checkpoint.resumable(folder)
             if resume:
-                state = json.loads((folder / "checkpoint" / "state.json").read_text())
+                state = checkpoint.read_state(folder)
                 _same_data(folder, state.get("data", {}), data)
             force = not resume and folder.exists() and checkpoint.has_run_files(folder)
             log(f"sweep {i}/{len(sweep.configs)} {name}: " + ("resuming" if resume else "training"))

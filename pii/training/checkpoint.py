@@ -65,6 +65,20 @@ def save(
     shutil.rmtree(old, ignore_errors=True)
 
 
+def read_state(out: Path) -> dict[str, Any]:
+    """The checkpoint's state.json (config, step state, data hashes), type-checked."""
+    from pii.formats import check_fields, read_object
+
+    path = out / "checkpoint" / "state.json"
+    fix = "start over with --force"
+    saved = read_object(path, "checkpoint state", fix, ConfigError)
+    fields = {"config": dict, "state": dict}
+    check_fields(
+        saved, fields, path, "checkpoint state", error=ConfigError, optional={"data": dict}
+    )
+    return saved
+
+
 def recover(out: Path) -> None:
     """Undo a save killed between its two renames: the previous checkpoint comes back."""
     old, final = out / "checkpoint.old", out / "checkpoint"

@@ -19,7 +19,6 @@ Left out: the prompt (pii.classifiers.prompts: the same user turn, no exemplars)
 
 from __future__ import annotations
 
-import json
 import random
 import shutil
 import time
@@ -89,7 +88,6 @@ def run(
     resumable, finished = checkpoint.resumable(out), (out / "training.json").exists()
     partial = not resumable and not finished and checkpoint.has_run_files(out)
     if resume:
-        ckpt = out / "checkpoint" / "state.json"
         if not resumable:
             why = (
                 "the run finished (training.json is there)"
@@ -99,7 +97,7 @@ def run(
                 else "no checkpoint/state.json; start without --resume"
             )
             raise ConfigError(f"{out}: nothing to resume: {why}")
-        saved = json.loads(ckpt.read_text())
+        saved = checkpoint.read_state(out)
         now_cfg = asdict(cfg)
         if saved["config"] != now_cfg:
             keys = set(saved["config"]) | set(now_cfg)
@@ -114,7 +112,12 @@ def run(
                 f"{out}: the training or validation file changed since the checkpoint "
                 f"({', '.join(changed)} differ); start over with --force"
             )
-        state = RunState(**saved["state"])
+        try:
+            state = RunState(**saved["state"])
+        except TypeError:
+            raise ConfigError(
+                f"{out}: checkpoint/state.json holds another run state; start over with --force"
+            ) from None
     elif not force and (finished or resumable):
         raise ConfigError(
             f"{out}: already holds an adapter or a checkpoint; use --resume to continue, or --force to start over"
