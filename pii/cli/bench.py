@@ -324,8 +324,12 @@ def report(
     directory: Annotated[Path, typer.Argument(help="A bench output directory (with report.json).")],
 ) -> None:
     """Rebuild report.md and report.html from a saved report.json (no model is run)."""
-    from pii.render.report import rerender
+    from pii.publish import recover
+    from pii.render.report import REPORT_FILES, rerender
 
+    recover(
+        directory, REPORT_FILES
+    )  # a bench killed between its two renames left the previous set aside
     if not (directory / "report.json").exists():
         raise DataError(f"{directory}: no report.json; run `pii bench --out {directory}` first")
     try:

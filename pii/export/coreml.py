@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import json
 import shutil
-import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -27,6 +26,7 @@ import numpy as np
 from pii.errors import ConfigError, ModelError
 from pii.export.milcheck import quiet
 from pii.hashing import sha256_file
+from pii.publish import replace_dir
 
 PRECISIONS = ("fp32", "fp16", "int8", "int4")
 # Oldest OS target each precision runs on: ML Programs need macOS 13 / iOS 16; blockwise
@@ -330,8 +330,8 @@ def export(
     mlmodel.output_description["label_logits"] = "[no, yes] label log-scores, one pair per row"
     stage("saving")
     tok_dir = out.with_name(out.stem + ".tokenizer")
-    _save_atomic(out, mlmodel.save)
-    _save_atomic(tok_dir, lambda d: _write_tokenizer(clf, meta, Path(d)))
+    replace_dir(out, lambda d: mlmodel.save(str(d)))
+    replace_dir(tok_dir, lambda d: _write_tokenizer(clf, meta, d))
     size = sum(f.stat().st_size for f in out.rglob("*") if f.is_file()) / 1e6
     return Export(out, tok_dir, precision, target, size, meta)
 
@@ -343,18 +343,3 @@ def _write_tokenizer(clf: Any, meta: dict[str, str], directory: Path) -> None:
         if (src / name).exists():
             shutil.copy2(src / name, directory / name)
     (directory / "prompt.json").write_text(json.dumps(meta, indent=2) + "\n")
-
-
-def _save_atomic(dest: Path, save: Callable[[str], Any]) -> None:
-    """Write a directory next to `dest`, then swap it in: a failure leaves `dest` as it was."""
-    dest.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{dest.name}.", dir=dest.parent))
-    staged = tmp / dest.name
-    try:
-        save(str(staged))
-        old = tmp / "old"
-        if dest.exists():
-            dest.rename(old)
-        staged.rename(dest)
-    finally:
-        shutil.rmtree(tmp, ignore_errors=True)
