@@ -4,6 +4,7 @@ import json
 
 import pytest
 
+from pii.engine import models
 from pii.errors import ConfigError
 from pii.hashing import sha256_file
 from pii.render import sweep as render
@@ -126,7 +127,7 @@ def test_sweep_refuses_the_test_split(tmp_path, data):
 
 
 def test_a_real_sweep_on_the_tiny_model(tiny_model, tmp_path, data):
-    p = plan(tmp_path, GOOD, model=str(tiny_model), depth=sweep.model_depth)
+    p = plan(tmp_path, GOOD, model=str(tiny_model), depth=models.depth)
     summary = sweep.run(p, tmp_path / "s", *data, log=lambda s: None)
     assert summary["complete"] and [r["name"] for r in summary["rows"]] == ["r4-b1", "r8-b2"]
     for r in summary["rows"]:

@@ -10,7 +10,7 @@ import functools
 import re
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import Annotated, Any
+from typing import Annotated, Any, NoReturn
 
 import typer
 from rich.console import Console
@@ -41,22 +41,50 @@ out = Console()
 
 
 class QuietGroup(TyperGroup):
-    """Click names unexpected extra arguments in its usage error; when a user forgets the
-    quotes around a text, those words are personal data. Say how many, not which."""
+    """Usage errors in one line on stderr, exit code 2 (click and typer print a usage block
+    and a boxed panel). Click also names unexpected extra arguments in its message; when a
+    user forgets the quotes around a text, those words are personal data: say how many."""
+
+    def parse_args(self, ctx: Any, args: list[str]) -> list[str]:
+        try:
+            return super().parse_args(ctx, args)
+        except Exception as e:
+            if not _is_usage_error(e):
+                raise
+            _usage_error(e, ctx)
 
     def invoke(self, ctx: Any) -> Any:
         try:
             return super().invoke(ctx)
-        except Exception as e:  # click's UsageError; typer may vendor click, so match its text
-            message = getattr(e, "message", None)
-            match = _EXTRA.search(message) if isinstance(message, str) else None
-            if match:
-                n = len(match.group(1).split())
-                e.message = (
-                    f"got {n} unexpected extra argument(s) (not shown: they may be personal "
-                    'data); put a text with spaces in quotes: pii classify "..."'
-                )
-            raise
+        except Exception as e:
+            if not _is_usage_error(e):
+                raise
+            _usage_error(e, ctx)
+
+
+def _is_usage_error(e: Exception) -> bool:
+    """Click's UsageError (typer vendors its own click: match by class name)."""
+    return any(cls.__name__ == "UsageError" for cls in type(e).__mro__)
+
+
+def _usage_error(e: Any, ctx: Any) -> NoReturn:
+    """Print `e` as one line naming the command's --help, and exit 2 (help is help)."""
+    if type(e).__name__ == "NoArgsIsHelpError":  # `pii golden` alone: click shows the help
+        raise e
+    message = e.format_message()
+    match = _EXTRA.search(message)
+    if match:
+        n = len(match.group(1).split())
+        message = (
+            f"got {n} unexpected extra argument(s) (not shown: they may be personal "
+            'data); put a text with spaces in quotes: pii classify "..."'
+        )
+    where = (e.ctx or ctx).command_path if (e.ctx or ctx) is not None else "pii"
+    line = " ".join(message.split())
+    err.print(
+        f"error: {line} (see `{where} --help`)", markup=False, highlight=False, soft_wrap=True
+    )
+    raise typer.Exit(EXIT_USAGE)
 
 
 # click's own message, not one already rewritten by an enclosing group

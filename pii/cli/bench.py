@@ -198,11 +198,12 @@ def bench(
     data, adapter = project_path(data), project_path(adapter)
     records = read_records(data)[:limit]
     ood_records = None
+    asked = ood is not None
     if ood is None and data == project_path(DEFAULT_DATA):
         ood = DEFAULT_OOD
     if ood is not None and not no_ood:
         ood = project_path(ood)
-        if ood.exists():
+        if ood.exists() or asked:  # a file the user named must be there
             ood_records = read_records(ood)[:limit]
         else:
             err.print(f"note: no out-of-distribution set at {ood}; benching {data.name} only")

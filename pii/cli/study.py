@@ -101,12 +101,13 @@ def sweep(
 
     Every configuration is checked before any training; finished ones are read back and an interrupted one resumes, so run the same command again to continue. Test and OOD data are never read.
     """
+    from pii.engine import models
     from pii.jsonl import write_atomic
     from pii.paths import project_path
     from pii.render import sweep as render
     from pii.study import sweep as study
 
-    plan = study.read(project_path(sweep_file), depth=study.model_depth)
+    plan = study.read(project_path(sweep_file), depth=models.depth)
     summary = study.run(
         plan,
         output,

@@ -128,6 +128,15 @@ def resolve(name: str) -> Path:
     return _hub_snapshot(hub_id, spec.install if spec else f"run `pii models pull {name}`")
 
 
+def depth(name: str) -> int:
+    """Blocks of a model, from its config.json (no weights loaded)."""
+    config = resolve(name) / "config.json"
+    try:
+        return int(json.loads(config.read_text())["num_hidden_layers"])
+    except (OSError, ValueError, KeyError, TypeError) as e:
+        raise ModelError(f"{config}: cannot read the model's depth ({e})") from None
+
+
 def _hub_snapshot(hub_id: str, install: str) -> Path:
     from huggingface_hub import snapshot_download
 

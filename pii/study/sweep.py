@@ -124,17 +124,6 @@ def _nulls(cfg: TrainConfig, keys: list[str]) -> TrainConfig:
     return cfg
 
 
-def model_depth(model: str) -> int:
-    """Blocks of a model, from its config.json (no weights loaded)."""
-    from pii.engine import models
-
-    config = models.resolve(model) / "config.json"
-    try:
-        return int(json.loads(config.read_text())["num_hidden_layers"])
-    except (OSError, ValueError, KeyError) as e:
-        raise ConfigError(f"{config}: cannot read the model's depth ({e})") from None
-
-
 def row(name: str, cfg: TrainConfig, info: dict[str, Any]) -> dict[str, Any]:
     best = info.get("best") or {}
     return (

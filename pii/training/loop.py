@@ -31,7 +31,7 @@ import mlx.core as mx
 import numpy as np
 from mlx.utils import tree_flatten
 
-from pii.engine import adapters
+from pii.engine import adapters, models
 from pii.errors import ConfigError, DataError
 from pii.golden import held_out
 from pii.hashing import sha256_file
@@ -39,7 +39,6 @@ from pii.metrics import stats
 from pii.provenance import now, versions
 from pii.training import checkpoint, fast, features
 from pii.training.batches import answer_loss, examples, private_batches
-from pii.training.callback import StopTraining, ValidationCallback
 from pii.training.checkpoint import RunState
 from pii.training.recipe import TrainConfig
 
@@ -63,12 +62,6 @@ def run(
     """Train (or resume) an adapter into `out`; returns training.json's content. `force`
     starts over in an `out` that holds an adapter: after every input is checked, it removes
     the files a run writes there, and refuses a folder holding anything else."""
-    from mlx_lm.tuner.trainer import TrainingArgs, evaluate
-    from mlx_lm.tuner.trainer import train as mlx_train
-    from mlx_lm.tuner.utils import build_schedule, linear_to_lora_layers
-
-    from pii.classifiers.fewshot import FewShotClassifier, FewShotConfig
-    from pii.engine.mlx_engine import load_engine
     from pii.golden.schema import read_records
 
     out = Path(out)
@@ -141,17 +134,26 @@ def run(
     from pii.golden.sample import subset
 
     score_records = subset(valid_records, cfg.val_limit, cfg.seed)
-    if force:  # every input has been read and checked: only now remove the old run
-        checkpoint.remove_run(out)
-
-    mx.random.seed(cfg.seed)
-    engine = load_engine(cfg.model, precision=cfg.precision)
-    model = engine.model
-    depth = len(model.model.layers)
+    depth = models.depth(cfg.model)  # from the model's config: no weights loaded yet
     if cfg.num_layers > depth:
         raise ConfigError(
             f"num_layers={cfg.num_layers}: {cfg.model} has {depth} blocks; use at most {depth}"
         )
+    if force:  # every input has been read and checked: only now remove the old run
+        checkpoint.remove_run(out)
+
+    # the heavy imports come after the checks, so a bad input fails in about a second
+    from mlx_lm.tuner.trainer import TrainingArgs, evaluate
+    from mlx_lm.tuner.trainer import train as mlx_train
+    from mlx_lm.tuner.utils import build_schedule, linear_to_lora_layers
+
+    from pii.classifiers.fewshot import FewShotClassifier, FewShotConfig
+    from pii.engine.mlx_engine import load_engine
+    from pii.training.callback import StopTraining, ValidationCallback
+
+    mx.random.seed(cfg.seed)
+    engine = load_engine(cfg.model, precision=cfg.precision)
+    model = engine.model
     model.freeze()
     lora = {"rank": cfg.rank, "scale": cfg.scale, "dropout": cfg.dropout}
     linear_to_lora_layers(model, cfg.num_layers, lora)
