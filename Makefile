@@ -5,7 +5,7 @@ PYTEST := $(VENV)/bin/python -m pytest
 # MLX on Linux needs a fast BLAS preloaded; `pii` arranges it itself, pytest needs it here.
 BLAS = $(shell $(VENV)/bin/python -m pii.engine.blas 2>/dev/null)
 
-.PHONY: setup bench test test-fast lint golden clean
+.PHONY: setup bench test test-fast fuzz lint golden clean
 
 setup: $(VENV)/.done
 
@@ -20,7 +20,11 @@ bench: setup
 
 # Everything: fast tests on tiny models, then the few slow ones on the embedded model.
 test: setup
-	LD_PRELOAD="$(BLAS)" $(PYTEST) -q -m "slow or not slow"
+	LD_PRELOAD="$(BLAS)" $(PYTEST) -q -m "not fuzz"
+
+# Every reader fed 10,000 generated files (issue 15); about ten minutes on 2 cores.
+fuzz: setup
+	PII_FUZZ=1 LD_PRELOAD="$(BLAS)" $(PYTEST) -q -s -m fuzz tests/test_fuzz_readers.py
 
 test-fast: setup
 	LD_PRELOAD="$(BLAS)" $(PYTEST) -q

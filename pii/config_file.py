@@ -40,7 +40,10 @@ def read_settings(path: str | Path, known: Iterable[str]) -> dict[str, Any]:
         raise ConfigError(f"{path}: expected a mapping of keys to values, e.g. rank: 8")
     data = {str(k).replace("-", "_"): v for k, v in data.items()}
     known = sorted(known)
-    unknown = sorted(set(data) - set(known))
+    unknown = sorted(set(data) - set(known), key=str)
     if unknown:
-        raise ConfigError(f"{path}: unknown key(s) {', '.join(unknown)}; known: {', '.join(known)}")
+        shown = ", ".join(
+            k if str(k).isprintable() and isinstance(k, str) else repr(k) for k in unknown
+        )
+        raise ConfigError(f"{path}: unknown key(s) {shown}; known: {', '.join(known)}")
     return data

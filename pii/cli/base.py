@@ -112,7 +112,8 @@ def handle_errors(fn: Callable[..., Any]) -> Callable[..., Any]:
         try:
             return fn(*args, **kwargs)
         except PiiError as e:
-            err.print(f"[bold red]error:[/] {escape(str(e))}", highlight=False, soft_wrap=True)
+            line = " ".join(str(e).split())  # one line, whatever a value in it held
+            err.print(f"[bold red]error:[/] {escape(line)}", highlight=False, soft_wrap=True)
             raise typer.Exit(EXIT_USAGE if isinstance(e, UsageError) else EXIT_DATA) from None
         except KeyboardInterrupt:
             err.print("interrupted")

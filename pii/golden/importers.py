@@ -79,7 +79,7 @@ def load_mapping(spec: str) -> dict[str, str]:
     for label, target in data.items():
         if not isinstance(label, str):
             raise ConfigError(f"{where}: label {show(label)} is not a string; quote it")
-        if target not in PII_TYPES and target != IGNORE:
+        if not isinstance(target, str) or (target not in PII_TYPES and target != IGNORE):
             raise ConfigError(
                 f"{where}: label {show(label)} maps to {show(target)}; map it to IGNORE or one "
                 f"of {', '.join(PII_TYPES)}"
@@ -111,6 +111,8 @@ def read_presidio(path: Path) -> Iterator[Doc]:
         if not isinstance(sample, dict) or not isinstance(sample.get("full_text"), str):
             raise DataError(f"{where}: expected an object with a string 'full_text'")
         spans = []
+        if not isinstance(sample.get("spans") or [], list):
+            raise DataError(f"{where}: 'spans' must be a list of span objects")
         for span in sample.get("spans") or []:
             if not isinstance(span, dict):
                 raise DataError(f"{where}: each span must be an object")
@@ -172,6 +174,8 @@ def read_jsonl_spans(path: Path) -> Iterator[Doc]:
         if not isinstance(obj.get("text"), str):
             raise DataError(f"{where}: missing string field 'text'")
         spans = []
+        if not isinstance(obj.get("spans") or [], list):
+            raise DataError(f"{where}: 'spans' must be a list of span objects")
         for span in obj.get("spans") or []:
             if not isinstance(span, dict) or not isinstance(span.get("label"), str):
                 raise DataError(f"{where}: each span needs a string 'label'")

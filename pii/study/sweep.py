@@ -77,6 +77,8 @@ def read(path: Path, depth: Callable[[str], int] | None = None) -> Sweep:
     if not isinstance(configs, list) or not configs:
         raise ConfigError(f"{path}: 'configs' must be a non-empty list of mappings")
     recipe = data.get("recipe")
+    if recipe is not None and not isinstance(recipe, str):
+        raise ConfigError(f"{path}: 'recipe' must be the path of a recipe file (a string)")
     base = project_path(recipe) if recipe else None
     if base is not None and not base.is_file():
         raise ConfigError(f"{path}: recipe '{recipe}' not found")

@@ -53,9 +53,12 @@ class TrainConfig:
         known = [f.name for f in fields(cls)]
         data = read_settings(path, known) if path is not None else {}
         data.update({k: v for k, v in (overrides or {}).items() if v is not None})
-        unknown = sorted(set(data) - set(known))
+        unknown = sorted(set(data) - set(known), key=str)
         if unknown:
-            raise ConfigError(f"options: unknown key(s) {', '.join(unknown)}")
+            shown = ", ".join(
+                k if str(k).isprintable() and isinstance(k, str) else repr(k) for k in unknown
+            )
+            raise ConfigError(f"options: unknown key(s) {shown}")
         cfg = cls(**data)
         cfg.validate(str(path or "options"))
         return cfg
