@@ -25,7 +25,7 @@ import tempfile
 from collections.abc import Callable, Mapping
 from pathlib import Path
 
-from pii.errors import DataError
+from pii.errors import ConfigError, DataError
 from pii.hashing import sha256_bytes, sha256_file
 from pii.jsonl import current_umask
 
@@ -139,6 +139,34 @@ def publish(
     if old.exists():
         _carry(old, directory, legacy)  # killed here: recover() finishes it
         shutil.rmtree(old, ignore_errors=True)
+
+
+def check_writable(directory: str | Path, what: str) -> None:
+    """A folder `publish`/`replace_dir` can write: not a file, and its parent (where the new
+    set is staged) writable; checked before any work. ConfigError naming it otherwise."""
+    directory = Path(directory)
+    if directory.exists() and not directory.is_dir():
+        raise ConfigError(f"{directory}: is a file; --out names the {what}")
+    try:
+        directory.parent.mkdir(parents=True, exist_ok=True)
+        with tempfile.NamedTemporaryFile(dir=directory.parent, prefix=".pii-write-check-"):
+            pass
+    except OSError as e:
+        blocked = any(p.exists() and not p.is_dir() for p in directory.parents)
+        why = "a file stands where a folder should be" if blocked else e.strerror or str(e)
+        raise ConfigError(
+            f"{directory}: cannot write there ({why}); choose another --out"
+        ) from None
+
+
+def write_manifest(directory: str | Path, names: list[str]) -> None:
+    """manifest.json for files already in `directory` (an adapter's), written atomically."""
+    from pii.jsonl import write_atomic
+
+    directory = Path(directory)
+    hashes = {name: sha256_file(directory / name) for name in names}
+    manifest = {"format_version": FORMAT_VERSION, "files": hashes}
+    write_atomic(directory / MANIFEST, json.dumps(manifest, indent=2) + "\n")
 
 
 def check(directory: str | Path) -> list[str]:

@@ -125,6 +125,9 @@ def test_mismatch_errors(tiny_model, data, tmp_path, tmp_path_factory):
         load_engine(str(tiny_model), adapter=tmp_path / "nope", precision="float32")
     broken = tmp_path / "a" / "adapters.safetensors"
     broken.write_bytes(broken.read_bytes()[:100])
+    with pytest.raises(ModelError, match="adapters.safetensors changed since training"):
+        load_engine(str(tiny_model), adapter=tmp_path / "a", precision="float32")
+    (tmp_path / "a" / "manifest.json").unlink()  # an adapter from before manifests
     with pytest.raises(ModelError, match="corrupted"):
         load_engine(str(tiny_model), adapter=tmp_path / "a", precision="float32")
     (tmp_path / "a" / "adapters.safetensors").unlink()
@@ -140,6 +143,9 @@ def test_incompatible_adapter_config_is_an_error(tiny_model, data, tmp_path):
     cfg = json.loads(cfg_path.read_text())
     cfg["lora_parameters"]["rank"] = 16
     cfg_path.write_text(json.dumps(cfg))
+    with pytest.raises(ModelError, match="adapter_config.json changed since training"):
+        load_engine(str(tiny_model), adapter=tmp_path / "a", precision="float32")
+    (tmp_path / "a" / "manifest.json").unlink()  # an adapter from before manifests
     with pytest.raises(ModelError, match="does not fit this model"):
         load_engine(str(tiny_model), adapter=tmp_path / "a", precision="float32")
 

@@ -27,6 +27,7 @@ from pii.cli.base import (
     progress_bar,
 )
 from pii.errors import ConfigError, DataError, PiiError
+from pii.publish import check_writable
 
 # Same rows on every machine (so `pii compare` lines up): presidio and apple-fm depend on
 # an optional extra or on macOS 26, so they are asked for by name, never added silently.
@@ -98,21 +99,6 @@ def cold_start(kind: str, model: str, adapter: Path | None, config: Path | None)
     t0 = time.perf_counter()
     done = subprocess.run(cmd, capture_output=True, text=True, check=False)
     return time.perf_counter() - t0 if done.returncode == 0 else None
-
-
-def _check_writable(output: Path) -> None:
-    """--out must be a folder pii can write (checked before minutes of work)."""
-    if output.exists() and not output.is_dir():
-        raise ConfigError(f"{output}: is a file; --out names the report folder")
-    parent = output if output.exists() else output.parent
-    try:
-        parent.mkdir(parents=True, exist_ok=True)
-        with tempfile.NamedTemporaryFile(dir=parent, prefix=".pii-write-check-"):
-            pass
-    except OSError as e:
-        raise ConfigError(
-            f"{output}: cannot write there ({e.strerror or e}); choose another --out"
-        ) from None
 
 
 def _save_elsewhere(data: dict) -> str:
@@ -224,7 +210,7 @@ def bench(
     # Everything that can fail without running a model fails now, not after the others ran.
     for kind in kinds:
         preflight(kind, model, config=config if kind == "fewshot" else None, adapter=adapter)
-    _check_writable(output)
+    check_writable(output, "report folder")
     if classifiers == DEFAULT_CLASSIFIERS and importlib.util.find_spec("presidio_analyzer"):
         err.print(
             f"note: the presidio extra is installed; add it: --classifiers {classifiers},presidio"

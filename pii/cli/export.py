@@ -57,6 +57,7 @@ def coreml(
     from pii.export import coreml as lib
     from pii.export import verify as check
     from pii.paths import project_path
+    from pii.publish import check_writable
 
     adapter = project_path(adapter)
     chosen, note = lib.check_target(precision, target)
@@ -64,6 +65,7 @@ def coreml(
         err.print(f"note: {note}")
     if output.suffix != ".mlpackage":
         raise ConfigError(f"{output}: the output must end in .mlpackage")
+    check_writable(output, "package to write (a .mlpackage folder)")
     t0 = time.perf_counter()
     with err.status("exporting") as status:
         result = lib.export(

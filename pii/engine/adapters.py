@@ -18,6 +18,7 @@ import json
 from pathlib import Path
 from typing import Any
 
+from pii import publish
 from pii.errors import ModelError
 from pii.formats import check_fields, read_object, read_versioned
 from pii.hashing import sha256_files
@@ -53,6 +54,12 @@ def read_training(path: Path) -> dict[str, Any]:
         raise ModelError(
             f"{path}: incomplete adapter, missing {', '.join(missing)}; re-train it or copy the whole directory"
         )
+    changed = publish.check(path)  # [] when every file matches, or there is no manifest
+    if changed:
+        raise ModelError(
+            f"{path}: {', '.join(changed)} changed since training wrote the adapter "
+            "(manifest.json does not match); re-copy the whole folder or re-train"
+        )
     info = read_record(path / "training.json")
     read_object(path / "adapter_config.json", "adapter config", RETRAIN, ModelError)
     return info
@@ -85,6 +92,7 @@ def write_training(out: Path, info: dict[str, Any]) -> None:
     """training.json: the run's record, stamped with this format's version."""
     record = {"format_version": FORMAT_VERSION, **info}
     write_atomic(out / "training.json", json.dumps(record, indent=2) + "\n")
+    publish.write_manifest(out, list(FILES))  # last: a complete adapter, hashes of its files
 
 
 def _check_config(path: Path, info: dict[str, Any], depth: int) -> None:

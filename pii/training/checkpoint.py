@@ -111,6 +111,7 @@ RUN_FILES = frozenset(
         "checkpoint.tmp",
         "checkpoint.old",
         ".adapters.tmp.safetensors",
+        "manifest.json",
     }
 )
 
@@ -119,7 +120,14 @@ def foreign_entries(out: Path) -> list[str]:
     """Names in `out` that no training run writes (empty when `out` does not exist)."""
     if not out.is_dir():
         return []
-    return sorted(p.name for p in out.iterdir() if p.name not in RUN_FILES)
+    return sorted(
+        p.name for p in out.iterdir() if p.name not in RUN_FILES and not _ours_tmp(p.name)
+    )
+
+
+def _ours_tmp(name: str) -> bool:
+    """A temporary file an atomic write of a run file left behind when it was killed."""
+    return name.endswith(".tmp") and any(name.startswith(f".{f}.") for f in RUN_FILES)
 
 
 def remove_run(out: Path) -> None:
@@ -131,6 +139,9 @@ def remove_run(out: Path) -> None:
         if path.is_dir():
             shutil.rmtree(path)
         elif path.exists():
+            path.unlink()
+    for path in out.iterdir():
+        if _ours_tmp(path.name):
             path.unlink()
 
 
