@@ -24,10 +24,9 @@ def is_table(path: str | Path) -> bool:
     return Path(path).suffix.lower() in SUFFIXES
 
 
-def read_table(
-    path: str | Path, text_column: str | None = None, id_column: str | None = None
-) -> list[tuple[str, str]]:
-    """(id, text) for every data row of a CSV (.csv) or TSV (.tsv) file."""
+def read_rows(path: str | Path) -> tuple[list[str], list[tuple[int, list[str]]]]:
+    """The header (stripped names) and every non-blank data row with its line number, each
+    row as long as the header; DataError naming file:line otherwise."""
     path = Path(path)
     try:
         raw = path.read_bytes()
@@ -42,43 +41,57 @@ def read_table(
         raise DataError(f"{path}:{line}: not valid UTF-8; save the file as UTF-8") from None
     csv.field_size_limit(min(sys.maxsize, 2**31 - 1))
     reader = csv.reader(io.StringIO(content, newline=""), delimiter=SUFFIXES[path.suffix.lower()])
+    rows: list[tuple[int, list[str]]] = []
     try:
         header = next(reader, None)
         if not header:
             raise DataError(f"{path}: empty file; the first row must name the columns")
         header = [h.strip() for h in header]
-        column = text_column or "text"
-        if column not in header:
-            hint = "" if text_column else "; name the text column with --text-column NAME"
-            raise DataError(f"{path}: no column '{column}' (columns: {', '.join(header)}){hint}")
-        if id_column is not None and id_column not in header:
-            raise DataError(f"{path}: no column '{id_column}' (columns: {', '.join(header)})")
-        t_at = header.index(column)
-        i_at = header.index(id_column) if id_column is not None else None
-        items: list[tuple[str, str]] = []
-        seen: set[str] = set()
         for row in reader:
-            line = reader.line_num
             if not row or all(not c.strip() for c in row):
                 continue  # blank line
             if len(row) != len(header):
                 raise DataError(
-                    f"{path}:{line}: {len(row)} fields where the header has {len(header)}; "
-                    "quote fields that hold the delimiter"
+                    f"{path}:{reader.line_num}: {len(row)} fields where the header has "
+                    f"{len(header)}; quote fields that hold the delimiter"
                 )
-            text = row[t_at]
-            if not text.strip():
-                raise DataError(f"{path}:{line}: empty '{column}' cell; nothing to classify")
-            item_id = row[i_at].strip() if i_at is not None else str(line)
-            if i_at is not None and (not item_id or item_id in seen):
-                what = "empty" if not item_id else "repeated"
-                raise DataError(f"{path}:{line}: {what} id in column '{id_column}'")
-            seen.add(item_id)
-            items.append((item_id, text))
+            rows.append((reader.line_num, row))
     except csv.Error as e:
         raise DataError(
             f"{path}:{reader.line_num}: malformed {path.suffix[1:].upper()} ({e})"
         ) from None
-    if not items:
+    if not rows:
         raise DataError(f"{path}: no data rows under the header")
+    return header, rows
+
+
+def column(path: Path, header: list[str], name: str, option: str | None = None) -> int:
+    """The index of column `name`; DataError naming the columns (and the option to use)."""
+    if name not in header:
+        hint = f"; name the {name} column with {option} NAME" if option else ""
+        raise DataError(f"{path}: no column '{name}' (columns: {', '.join(header)}){hint}")
+    return header.index(name)
+
+
+def read_table(
+    path: str | Path, text_column: str | None = None, id_column: str | None = None
+) -> list[tuple[str, str]]:
+    """(id, text) for every data row of a CSV (.csv) or TSV (.tsv) file."""
+    path = Path(path)
+    header, rows = read_rows(path)
+    name = text_column or "text"
+    t_at = column(path, header, name, None if text_column else "--text-column")
+    i_at = column(path, header, id_column) if id_column is not None else None
+    items: list[tuple[str, str]] = []
+    seen: set[str] = set()
+    for line, row in rows:
+        text = row[t_at]
+        if not text.strip():
+            raise DataError(f"{path}:{line}: empty '{name}' cell; nothing to classify")
+        item_id = row[i_at].strip() if i_at is not None else str(line)
+        if i_at is not None and (not item_id or item_id in seen):
+            what = "empty" if not item_id else "repeated"
+            raise DataError(f"{path}:{line}: {what} id in column '{id_column}'")
+        seen.add(item_id)
+        items.append((item_id, text))
     return items

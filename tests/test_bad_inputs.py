@@ -64,7 +64,8 @@ CASES = [
     # bench, compare, report
     (["bench", "--classifiers", "nope"], U, "unknown classifier 'nope'"),
     (["bench", "--classifiers", "rules", "--data", "missing.jsonl", "--out", "o"], D, "file not found"),
-    (["bench", "--classifiers", "rules", "--data", "badgold.jsonl", "--out", "o"], D, "missing field"),
+    (["bench", "--classifiers", "rules", "--data", "badgold.jsonl", "--out", "o"], D, "label 'maybe' is not"),
+    (["bench", "--classifiers", "rules", "--data", "t.csv", "--label-column", "y"], D, "no column 'y'"),
     (["bench", "--classifiers", "rules", "--data", "empty.jsonl", "--out", "o"], D, "no records"),
     (["bench", "--classifiers", "rules", "--data", TEST_SPLIT, "--ood", "missing.jsonl"], D, "file not found"),
     (["bench", "--classifiers", "rules,adapter", "--adapter", "adir", "--out", "o"], D, "'config' is missing"),

@@ -298,7 +298,11 @@ def test_classify_reads_csv_and_tsv_by_column_and_keeps_the_ids(tmp_path):
     )
     assert result.exit_code == 0 and _json.loads(result.stdout)["id"] == "2"  # the line number
     for content, extra, message in [
-        ("a,b\n1,2\n", [], "no column 'text' (columns: a, b); name the text column"),
+        (
+            "a,b\n1,2\n",
+            [],
+            "no column 'text' (columns: a, b); name the text column with --text-column",
+        ),
         ("text\n\n", [], "no data rows"),
         ('text,x\n"Jane Doe secret,1\n', [], "1 fields where the header has 2"),
         ("text,x\nhello,1,2\n", [], "mine.csv:2: 3 fields"),

@@ -101,6 +101,19 @@ def cold_start(kind: str, model: str, adapter: Path | None, config: Path | None)
     return time.perf_counter() - t0 if done.returncode == 0 else None
 
 
+def _warn_if_small(records: list[dict]) -> None:
+    """A note when the set is too small for the intervals to tell classifiers apart."""
+    n, pos = len(records), sum(r["has_pii"] for r in records)
+    if n >= 400 and min(pos, n - pos) >= 100:
+        return
+    half = 1.96 * (0.25 / n) ** 0.5  # worst-case half-width of a 95% interval on a rate
+    err.print(
+        f"note: {n} texts ({pos} with PII): a rate measured on them is known to about "
+        f"+/-{half:.0%} (95%); differences smaller than that are noise. 400+ texts with 100+ "
+        "of each label give intervals of about +/-5%"
+    )
+
+
 def _save_elsewhere(data: dict) -> str:
     """Write report.json to the temporary folder; its path, or a note when that fails too."""
     try:
@@ -115,7 +128,17 @@ def _save_elsewhere(data: dict) -> str:
 @handle_errors
 def bench(
     model: ModelOption = DEFAULT_MODEL,
-    data: Annotated[Path, typer.Option(help="Golden-schema file to bench on.")] = DEFAULT_DATA,
+    data: Annotated[
+        Path,
+        typer.Option(
+            help="Texts to bench on: a golden file, JSONL of {text, has_pii} or a .csv/.tsv "
+            "with text and label columns (your own data; slices where tags are given)."
+        ),
+    ] = DEFAULT_DATA,
+    text_column: Annotated[str, typer.Option(help="--data .csv/.tsv: the text column.")] = "text",
+    label_column: Annotated[
+        str, typer.Option(help="--data .csv/.tsv: the label column (yes/no, 1/0, true/false).")
+    ] = "label",
     config: Annotated[
         Path | None, typer.Option(help="Baseline config (default: the tuned one for --model).")
     ] = None,
@@ -172,6 +195,7 @@ def bench(
     from pii.classifiers import registry
     from pii.classifiers.registry import check, load_classifier, preflight
     from pii.engine import blas, models
+    from pii.golden.labelled import read_labelled
     from pii.golden.schema import read_records
     from pii.hashing import sha256_file
     from pii.paths import project_path
@@ -182,7 +206,8 @@ def bench(
     kinds = [k.strip() for k in classifiers.split(",") if k.strip()]
     gates = _gates(fail_under or [], kinds)
     data, adapter = project_path(data), project_path(adapter)
-    records = read_records(data)[:limit]
+    records = read_labelled(data, text_column=text_column, label_column=label_column)[:limit]
+    _warn_if_small(records)
     ood_records = None
     asked = ood is not None
     if ood is None and data == project_path(DEFAULT_DATA):

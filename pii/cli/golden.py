@@ -20,6 +20,8 @@ class SourceFormat(StrEnum):
     presidio_research = "presidio-research"
     brat = "brat"
     jsonl_spans = "jsonl-spans"
+    csv = "csv"
+    jsonl = "jsonl"
 
 
 def _line(text: str) -> None:
@@ -108,33 +110,55 @@ def import_(
         Path,
         typer.Argument(
             help="The corpus: a JSON list (presidio-research), a directory of .txt + .ann pairs "
-            "or one .txt (brat), or a JSONL file (jsonl-spans)."
+            "or one .txt (brat), a JSONL file (jsonl-spans), or labelled texts: a .csv/.tsv "
+            "with text and label columns (csv) or JSONL of {text, has_pii} (jsonl)."
         ),
     ],
     source_format: Annotated[
         SourceFormat, typer.Option("--format", help="The corpus format.", show_default=False)
     ],
-    mapping: Annotated[
-        str,
-        typer.Option(
-            "--map",
-            help="Label mapping: a YAML/JSON file of SOURCE_LABEL: GOLDEN_TYPE (or IGNORE), or "
-            "inline pairs like PERSON=PERSON_NAME,DATE=IGNORE.",
-            show_default=False,
-        ),
-    ],
     out_path: Annotated[
         Path, typer.Option("--out", help="Output golden JSONL (written atomically).")
     ],
+    mapping: Annotated[
+        str | None,
+        typer.Option(
+            "--map",
+            help="Span formats: a YAML/JSON file of SOURCE_LABEL: GOLDEN_TYPE (or IGNORE), or "
+            "inline pairs like PERSON=PERSON_NAME,DATE=IGNORE.",
+            show_default=False,
+        ),
+    ] = None,
     tag_format: Annotated[str, typer.Option(help="tags.format of every record.")] = "form",
     language: Annotated[str, typer.Option(help="tags.language of every record.")] = "en",
+    text_column: Annotated[str, typer.Option(help="csv: the text column.")] = "text",
+    label_column: Annotated[
+        str, typer.Option(help="csv: the label column (yes/no, 1/0, true/false).")
+    ] = "label",
+    id_column: Annotated[str | None, typer.Option(help="csv: an id column.")] = None,
+    types_column: Annotated[
+        str | None,
+        typer.Option(help="csv: PII types, e.g. EMAIL;PHONE (every positive needs them)."),
+    ] = None,
 ) -> None:
-    """Convert a span-annotated corpus to golden records (one per document)."""
+    """Convert a span-annotated corpus or labelled texts to golden records (one per document)."""
     from pii.golden.importers import import_corpus
     from pii.taxonomy import PII_TYPES
 
+    columns = {
+        "text_column": text_column,
+        "label_column": label_column,
+        "id_column": id_column,
+        "types_column": types_column,
+    }
     summary = import_corpus(
-        source_format.value, file, mapping, out_path, tag_format=tag_format, language=language
+        source_format.value,
+        file,
+        mapping,
+        out_path,
+        tag_format=tag_format,
+        language=language,
+        columns=columns,
     )
     _line(
         f"wrote {summary.records} records ({summary.positives} with PII, "

@@ -30,7 +30,8 @@ from pii.golden.schema import IMPORT_TEMPLATE_ID, length_tag, show, validate_rec
 from pii.jsonl import iter_jsonl, write_jsonl
 from pii.taxonomy import FORMATS, LANGUAGES, PII_TYPES, is_novel
 
-SOURCE_FORMATS = ("presidio-research", "brat", "jsonl-spans")
+SOURCE_FORMATS = ("presidio-research", "brat", "jsonl-spans", "csv", "jsonl")
+LABELLED = ("csv", "jsonl")  # a text and a yes/no label a row (pii.golden.labelled)
 IGNORE = "IGNORE"
 
 
@@ -234,19 +235,26 @@ def to_record(
 def import_corpus(
     source_format: str,
     path: str | Path,
-    mapping_spec: str,
+    mapping_spec: str | None,
     out: str | Path,
     tag_format: str = "form",
     language: str = "en",
+    columns: dict[str, str | None] | None = None,
 ) -> ImportSummary:
-    """Convert a corpus and write it atomically to `out` as golden JSONL."""
-    if source_format not in READERS:
+    """Convert a corpus and write it atomically to `out` as golden JSONL. Span formats need
+    `mapping_spec`; the labelled ones (csv, jsonl) take `columns` (text_column,
+    label_column, id_column, types_column) instead."""
+    if source_format not in READERS and source_format not in LABELLED:
         raise ConfigError(f"unknown format {show(source_format)}; use {', '.join(SOURCE_FORMATS)}")
     if tag_format not in FORMATS:
         raise ConfigError(f"--tag-format {show(tag_format)}: use one of {', '.join(FORMATS)}")
     if language not in LANGUAGES:
         raise ConfigError(f"--language {show(language)}: use one of {', '.join(LANGUAGES)}")
     path = Path(path)
+    if source_format in LABELLED:
+        return _import_labelled(path, Path(out), tag_format, language, columns or {})
+    if mapping_spec is None:
+        raise ConfigError(f"--format {source_format} needs --map (source label -> golden type)")
     mapping = load_mapping(mapping_spec)
     stem = path.stem if path.suffix else path.name
     records: list[dict[str, Any]] = []
@@ -261,6 +269,21 @@ def import_corpus(
         records.append(to_record(doc, rid, mapping, tag_format, language))
     if not records:
         raise DataError(f"{path}: no documents found")
+    return _write(records, out)
+
+
+def _import_labelled(
+    path: Path, out: Path, tag_format: str, language: str, columns: dict[str, str | None]
+) -> ImportSummary:
+    from pii.golden.labelled import read_labelled, to_golden
+
+    if path.suffix.lower() not in (".csv", ".tsv", ".jsonl"):
+        raise ConfigError(f"{path}: --format csv reads .csv/.tsv, --format jsonl reads .jsonl")
+    given = {k: v for k, v in columns.items() if v is not None}
+    return _write(to_golden(read_labelled(path, **given), path, tag_format, language), out)
+
+
+def _write(records: list[dict[str, Any]], out: str | Path) -> ImportSummary:
     write_jsonl(out, records)
     summary = ImportSummary(out=str(out), records=len(records))
     for r in records:

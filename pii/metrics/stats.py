@@ -196,9 +196,9 @@ def slices(records: Sequence[dict[str, Any]], y: np.ndarray, pred: np.ndarray) -
         mask = np.array([t in r["pii_types"] for r in records])
         if mask.any():
             out["type"][t] = rate(mask, "recall")
-    for key in ("format", "language", "difficulty"):
-        for value in sorted({tg[key] for tg in tags}):
-            out[key][value] = f1(np.array([tg[key] == value for tg in tags]))
+    for key in ("format", "language", "difficulty"):  # where the data tags them
+        for value in sorted({tg[key] for tg in tags if tg.get(key) is not None}):
+            out[key][value] = f1(np.array([tg.get(key) == value for tg in tags]))
     hard = np.array([bool(tg.get("hard_negative")) for tg in tags])
     out["hard_negatives"] = rate(hard, "fpr")
     kinds = sorted({tg["negative_kind"] for tg in tags if tg.get("negative_kind")})

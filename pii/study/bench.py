@@ -240,8 +240,8 @@ def score(
                 "id": r["id"],
                 "truth": bool(truth),
                 "p_pii": round(float(prob), 4) if scored else None,
-                "format": r["tags"]["format"],
-                "language": r["tags"]["language"],
+                "format": r["tags"].get("format"),
+                "language": r["tags"].get("language"),
                 "pii_types": r["pii_types"],
                 "negative_kind": r["tags"].get("negative_kind"),
             }
