@@ -143,7 +143,7 @@ def test_tree_answers_and_their_marks():
     ("changes", "question", "stop"),
     [
         ({"retrains_per_year": 6}, 0, "change too often"),
-        ({"calls_per_month": 50_000}, 3, "too few calls"),
+        ({"calls_per_month": 10}, 3, "too few calls"),
         ({"max_fpr": 0.6}, 1, "good enough"),  # the baseline's FPR 0.5 meets the bar
     ],
 )
@@ -253,7 +253,8 @@ def test_cli_committed_report_at_two_volumes():
     # the F1 rule says the adapter is no better: prompting is good enough at any volume
     assert a["answers"][1]["answer"] == b["answers"][1]["answer"] == "no"
     assert a["verdict"] == b["verdict"] == "keep prompting"
-    assert (a["answers"][3]["answer"], b["answers"][3]["answer"]) == ("no", "yes")
+    # Q4 follows the cost model: no volume repays training here, so both say no
+    assert (a["answers"][3]["answer"], b["answers"][3]["answer"]) == ("no", "no")
     assert a["answers"][3]["source"] == "SUPPLIED"
     # in the committed run the adapter's p50 (500 ms) is above the baseline's (478 ms): its
     # calls are no cheaper, so no volume repays training, with or without errors
@@ -273,7 +274,9 @@ def test_cli_terminal_output_and_files(tmp_path):
     saved = json.loads((tmp_path / "out/decision.json").read_text(encoding="utf-8"))
     assert saved["decisions"][0]["verdict"] == "keep prompting"
     md = (tmp_path / "out/decision.md").read_text(encoding="utf-8")
-    assert "### The four questions" in md and "| 4 | 100k+ calls a month? | **no** |" in md
+    assert (
+        "### The four questions" in md and "| 4 | Enough calls to repay training? | **no** |" in md
+    )
     page = (tmp_path / "out/decision.html").read_text(encoding="utf-8")
     assert "<title>pii decide</title>" in page and "<table>" in page
 
@@ -282,7 +285,7 @@ def test_cli_config_file_and_override(tmp_path):
     cfg = tmp_path / "numbers.toml"
     cfg.write_text("calls-per-month = 500000\nretrains_per_year = 12\n", encoding="utf-8")
     result = run("--config", cfg, "--calls-per-month", 20, "--json")
-    d = json.loads(result.output)["decisions"][0]
+    d = json.loads(result.stdout)["decisions"][0]
     assert d["supplied"]["calls_per_month"] == 20  # the option wins over the file
     assert d["answers"][0]["answer"] == "no" and d["answers"][0]["source"] == "SUPPLIED"
     assert d["reason"].startswith("requirements change too often")
@@ -322,3 +325,35 @@ def test_cli_errors(tmp_path):
 def test_cli_negative_option_is_a_usage_error():
     result = run("--calls-per-month", -5)
     assert result.exit_code == 2  # typer's own range check
+
+
+# -- one verdict that follows from the lines above it ---------------------------------------
+@pytest.mark.parametrize("calls", [10, 300, 1_000, 20_000, 100_000, 5_000_000])
+@pytest.mark.parametrize("prevalence", [0.01, 0.05, 0.4])
+@pytest.mark.parametrize(("miss", "alarm"), [(0.0, 0.0), (10.0, 1.0), (1.0, 50.0)])
+@pytest.mark.parametrize("p50", [0.2, 0.8])  # adapter cheaper, or dearer, than prompting
+def test_no_printed_line_contradicts_the_verdict(calls, prevalence, miss, alarm, p50):
+    m = measure(_report(adapter_p50=p50), TRAINING)
+    s = supplied(calls_per_month=calls, prevalence=prevalence, miss_cost=miss,
+                 false_alarm_cost=alarm)  # fmt: skip
+    d = decide(m, s).to_dict()
+    p, f = d["costs"]["prompting"], d["costs"]["fine-tune"]
+    cheaper = f["total_monthly"] < p["total_monthly"]
+    q4 = d["answers"][3]
+    assert q4["answer"] == ("yes" if cheaper else "no"), (q4, p, f)  # the cost table's answer
+    pays_from = d["break_even_with_errors"]
+    if pays_from is not None:
+        assert (calls >= pays_from) == (q4["answer"] == "yes")
+        assert f"pays from {pays_from:,.0f}" in d["break_even_text"]
+    if d["verdict"] == "fine-tune":
+        assert cheaper and all(a["answer"] == "yes" for a in d["answers"])
+    if d["verdict"] == "keep prompting" and cheaper:
+        assert d["reason"].startswith(("requirements", "prompting is good", "too few labelled"))
+    assert not any("stops at Q4" in n for n in d["notes"])
+
+
+def test_the_issue_example_no_longer_contradicts_itself():
+    result = run("--calls-per-month", 1000, "--max-fpr", 0.2, "--prevalence", 0.05, "--json")
+    d = json.loads(result.stdout)["decisions"][0]
+    assert "too few calls" not in d["reason"] and not any("yet" in n for n in d["notes"])
+    assert d["answers"][3]["answer"] == "yes" and d["break_even_with_errors"] < 1000

@@ -16,7 +16,7 @@ from rich.markup import escape
 from rich.table import Table
 from rich.tree import Tree
 
-from pii.cli.base import handle_errors, out
+from pii.cli.base import err, handle_errors, out
 from pii.config_file import read_settings
 from pii.errors import DataError
 from pii.render.decision import cost_rows, training_line, write
@@ -83,6 +83,19 @@ def print_decision(d: Decision) -> None:
         out.print(f"[yellow]note:[/] {escape(note)}", highlight=False)
 
 
+REPORTS = (Path("bench/results/latest/report.json"), Path("bench/results/smollm2-135m/report.json"))
+
+
+def _latest_report() -> Path:
+    """The newest of `pii bench`'s default output and the committed study."""
+    from pii.paths import project_path
+
+    found = [p for p in REPORTS if project_path(p).is_file()]
+    if not found:
+        raise DataError("no bench report found; run `pii bench` first or pass --report PATH")
+    return max(found, key=lambda p: project_path(p).stat().st_mtime)
+
+
 @handle_errors
 def decide(
     report: Annotated[
@@ -124,8 +137,12 @@ def decide(
 
     given = locals()  # the options above are named as Supplied's fields
     s = supplied({k: given[k] for k in KEYS}, config)
-    paths = report or [Path("bench/results/smollm2-135m/report.json")]
+    paths = report or [_latest_report()]
     decisions = [decide_lib(load(p, training), s) for p in paths]
+    if not report:
+        err.print(
+            f"report: {paths[0]} (the latest bench run; --report PATH to choose)", soft_wrap=True
+        )
     try:  # strict JSON: a NaN or Infinity would make the file unreadable elsewhere
         body = json.dumps(
             {"decisions": [d.to_dict() for d in decisions]}, indent=2, allow_nan=False

@@ -32,7 +32,6 @@ from pii.study.evidence import Classifier, Measured
 
 STABLE_MAX_RETRAINS = 2.0  # requirements changing more than twice a year are not stable
 MIN_LABELLED = 500
-MIN_CALLS = 100_000
 BASES = ("latency", "throughput")
 STOPS = (  # why a "no" at each question keeps prompting
     "requirements change too often to keep an adapter current",
@@ -195,8 +194,10 @@ def _mark(s: Supplied, name: str) -> str:
     return "SUPPLIED" if name in s.given else "unknown"
 
 
-def tree(m: Measured, s: Supplied) -> list[Answer]:
-    """The four questions, in order; an answer a default would give is 'unknown'."""
+def tree(m: Measured, s: Supplied, pays_from: float | None = None) -> list[Answer]:
+    """The four questions, in order; an answer a default would give is 'unknown'. Q4 is
+    answered by the same cost model as the verdict: `pays_from` is the monthly volume from
+    which fine-tuning costs less, errors included (None: at no volume)."""
     b = m.baseline
     stable = "unknown"
     if "retrains_per_year" in s.given:
@@ -236,11 +237,17 @@ def tree(m: Measured, s: Supplied) -> list[Answer]:
         f"{m.train_pool:,} in the training pool; the adapter saw {m.examples_seen:,}",
     )
     calls = "calls_per_month" in s.given
+    volume = f"{s.calls_per_month:,.0f} a month"
+    if pays_from is None:
+        enough, where = "no", f"{volume}; no volume repays training at these costs"
+    else:
+        enough = "yes" if s.calls_per_month >= pays_from else "no"
+        where = f"{volume}; training pays from {pays_from:,.0f} a month, errors included"
     q4 = Answer(
-        f"{MIN_CALLS // 1000}k+ calls a month?",
-        ("yes" if s.calls_per_month >= MIN_CALLS else "no") if calls else "unknown",
+        "Enough calls to repay training?",
+        enough if calls else "unknown",
         _mark(s, "calls_per_month"),
-        f"{s.calls_per_month:,.0f} a month" if calls else "say how many: --calls-per-month",
+        where if calls else f"say how many: --calls-per-month ({where.split('; ')[1]})",
     )
     return [q1, q2, q3, q4]
 
@@ -272,7 +279,7 @@ def decide(m: Measured, s: Supplied) -> Decision:
         p["compute_per_call"] + p["errors_per_call"] - f["compute_per_call"] - f["errors_per_call"],
         fixed,
     )
-    answers = tree(m, s)
+    answers = tree(m, s, be_err)
     difference = f["total_monthly"] - p["total_monthly"]
     volume = f"{s.calls_per_month:,.0f} calls a month"
     first_no = next((i for i, x in enumerate(answers) if x.answer == "no"), None)
