@@ -310,25 +310,52 @@ def bench(
 def compare(
     a: Annotated[Path, typer.Argument(help="First report.json (e.g. the embedded model).")],
     b: Annotated[Path, typer.Argument(help="Second report.json (e.g. a 3B model on a Mac).")],
+    as_json: Annotated[bool, typer.Option("--json", help="Print the differences as JSON.")] = False,
 ) -> None:
-    """Compare two saved bench runs side by side (accuracy, latency, machine)."""
+    """Compare two saved bench runs: one table of differences (B - A) with 95% intervals.
+
+    Rows are the classifier kinds both runs benched; the runs are independent, so the
+    difference's interval is the unpaired one (wider than a paired test on the same texts).
+    """
     from pii.report_format import read_report
+    from pii.study.compare import differences
 
     reports = [read_report(path) for path in (a, b)]
-    for path, rep in zip((a, b), reports, strict=True):
-        env = rep["environment"]
-        data_name = Path(env["data"]).name if env.get("data") else "records"
-        _print_headline(
-            rep,
-            f"{path}: {env['model'] or 'no LLM'} on {data_name}, {env.get('processor', '?')}, "
-            f"GEMM {env.get('gemm_gflops') or 'n/a'} GFLOP/s",
-        )
-        if rep.get("verdict"):
+    rows = differences(*reports)
+    envs = [r["environment"] for r in reports]
+    if as_json:
+        runs = [{"report": str(p), "model": e.get("model"), "data": e.get("data"),
+                 "processor": e.get("processor")} for p, e in zip((a, b), envs, strict=True)]  # fmt: skip
+        out.print_json(json.dumps({"a": runs[0], "b": runs[1], "differences": rows}))
+    else:
+        for tag, path, rep in (("A", a, reports[0]), ("B", b, reports[1])):
+            env = rep["environment"]
+            data_name = Path(env["data"]).name if env.get("data") else "records"
             out.print(
-                f"  verdict: {rep['verdict']['verdict']} - {rep['verdict']['why']}", highlight=False
+                f"{tag}: {path}: {env.get('model') or 'no LLM'} on {data_name} (n={rep['n']}), "
+                f"{env.get('processor') or '?'}",
+                highlight=False,
             )
-    if reports[0]["environment"].get("data_sha256") != reports[1]["environment"].get("data_sha256"):
+            if rep.get("verdict"):
+                v = rep["verdict"]
+                out.print(f"   verdict: {v['verdict']} - {v['why']}", highlight=False)
+        table = Table("classifier", "metric", "A [95% CI]", "B [95% CI]", "B - A [95% CI]")
+        for r in rows:
+            table.add_row(r["classifier"], r["metric"], _cell(r["a"], r["a_ci95"]),
+                          _cell(r["b"], r["b_ci95"]),
+                          _cell(r["diff"], r["diff_ci95"], sign=True) + (" *" if r["clear"] else ""))  # fmt: skip
+        out.print(table)
+        out.print("* the interval excludes 0 (unpaired: the runs are independent)", highlight=False)
+        if not rows:
+            err.print("note: the two runs share no classifier; nothing to compare")
+    if envs[0].get("data_sha256") != envs[1].get("data_sha256"):
         err.print("note: the two runs used different data files; compare their numbers with care")
+
+
+def _cell(value: float, ci: list[float] | None, sign: bool = False) -> str:
+    fmt = "{:+.3f}" if sign else "{:.3f}"
+    text = fmt.format(value)
+    return text + (f" [{fmt.format(ci[0])}, {fmt.format(ci[1])}]" if ci else "")
 
 
 @handle_errors
