@@ -30,7 +30,7 @@ def render(
     def save(fig: Any, name: str) -> None:
         buf = io.BytesIO()
         fig.tight_layout()
-        fig.savefig(buf, format="png", dpi=110)
+        fig.savefig(buf, format="png", dpi=110, bbox_inches="tight")
         plt.close(fig)
         images[name] = buf.getvalue()
 
@@ -45,7 +45,7 @@ def render(
         a.plot([0, 1], [0, 1], ":", color="grey")
         a.set(xlabel="false-positive rate", ylabel="true-positive rate", title="ROC")
         b.set(xlabel="recall", ylabel="precision", title="precision-recall")
-        a.legend()
+        b.legend(loc="upper left", bbox_to_anchor=(1.01, 1), fontsize=8, frameon=False)
         save(fig, "curves.png")
 
     scored = [
@@ -65,7 +65,7 @@ def render(
                 label=f"{c['name']} (ECE {c['scores']['ece']:.3f})",
             )
         ax.set(xlabel="mean predicted P(PII)", ylabel="observed PII rate", title="reliability")
-        ax.legend()
+        ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1), fontsize=8, frameon=False)
         save(fig, "reliability.png")
 
     types = list(report["classifiers"][0]["slices"]["type"])
@@ -79,7 +79,7 @@ def render(
     ax.set_xticks(np.arange(len(types)) + width * (len(report["classifiers"]) - 1) / 2)
     ax.set_xticklabels(types, rotation=45, ha="right", fontsize=8)
     ax.set(ylabel="recall (95% normal interval)", title="recall per PII type", ylim=(0, 1.05))
-    ax.legend()
+    ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1), fontsize=8, frameon=False)
     save(fig, "slices.png")
 
     fig, ax = plt.subplots(figsize=(6, 4))
@@ -90,6 +90,6 @@ def render(
         ax.hist(np.maximum(np.array(times) * 1000, lo), bins=bins, alpha=0.6, label=name)
     ax.set_xscale("log")
     ax.set(xlabel="ms per text (batch 1, warm; log scale)", ylabel="texts", title="latency")
-    ax.legend()
+    ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1), fontsize=8, frameon=False)
     save(fig, "latency.png")
     return images

@@ -12,6 +12,7 @@ import json
 from pathlib import Path
 from typing import Any
 
+from pii.render.errors import confusion_section, errors_section, versions_section
 from pii.render.headline import HEADLINE_HEADER, headline_rows
 from pii.render.ood import cut_note, ood_section, transfer_lines
 from pii.render.tables import NA, fmt, mb, ms, num, per_1k_chars, table
@@ -326,34 +327,14 @@ def _slices(report: dict[str, Any]) -> list[str]:
     return lines
 
 
-def _errors(report: dict[str, Any]) -> list[str]:
-    """Errors by id (never text), and versions."""
-    lines: list[str] = []
-    lines += ["## Errors (by record id; texts with `--show-text`)", ""]
-    for c in report["classifiers"]:
-        ids = ", ".join(
-            f"{e['id']} ({'missed' if e['truth'] else 'false alarm'})" for e in c["errors"][:40]
-        )
-        more = (
-            f" ... and {len(c['errors']) - 40} more (report.json)" if len(c["errors"]) > 40 else ""
-        )
-        lines += [f"- **{c['name']}** ({len(c['errors'])}): {ids}{more}"]
-    lines += [
-        "",
-        f"Versions: {report['environment']['versions']}. Data sha256 "
-        f"{(report['environment'].get('data_sha256') or 'n/a')[:16]}...",
-        "",
-    ]
-    return lines
-
-
 def markdown(report: dict[str, Any]) -> str:
-    """report.md: verdict first, then headline, paired test, latency, slices, errors."""
+    """report.md: verdict first, then headline, paired test, latency, confusion matrices,
+    slices, grouped errors, versions."""
     lines = _title(report)
     for section in (_verdict, _headline, ood_section, _paired, _latency):
         lines += section(report)
     lines += _cache_and_batch(report["classifiers"])
-    for section in (_slices, _errors):
+    for section in (confusion_section, _slices, errors_section, versions_section):
         lines += section(report)
     return "\n".join(lines)
 

@@ -88,8 +88,11 @@ def html_page(
     return (
         f"<!doctype html><html><head><meta charset='utf-8'><title>{html.escape(title)}</title>"
         "<style>body{font-family:system-ui,sans-serif;max-width:1150px;margin:2em auto;"
-        "padding:0 1em}table{border-collapse:collapse;font-size:13px;margin:.5em 0}"
-        "td,th{border:1px solid #ccc;padding:2px 6px;text-align:left}"
-        "img{max-width:100%}figure{margin:1em 0}</style></head><body>"
+        "padding:0 1em}table{border-collapse:collapse;font-size:13px;margin:.5em 0;"
+        "display:block;overflow-x:auto;max-width:100%}"  # a wide table scrolls, the page does not
+        "td,th{border:1px solid #ccc;padding:2px 6px;text-align:left;vertical-align:top}"
+        "td:first-child{white-space:nowrap}details{margin:.3em 0;font-size:13px}"
+        "summary{cursor:pointer}img{max-width:100%;height:auto}figure{margin:1em 0}"
+        "</style></head><body>"
         f"{head}{figs}{found}{rest}</body></html>"
     )

@@ -112,6 +112,7 @@ def run(
     data: dict[str, Any] = {
         "format_version": FORMAT_VERSION,
         "n": len(records),
+        "positives": sum(bool(r["has_pii"]) for r in records),
         "environment": environment or basic(),
         "classifiers": sections,
         "peak_memory_gb": peak_memory_gb(),
@@ -119,7 +120,8 @@ def run(
     if set(PAIR) <= set(arrays):
         compare_pair(data, records, arrays, *PAIR)
     if ood:
-        data["ood"] = {"n": len(ood), "classifiers": ood_sections}
+        data["ood"] = {"n": len(ood), "positives": sum(bool(r["has_pii"]) for r in ood),
+                       "classifiers": ood_sections}  # fmt: skip
         if set(PAIR) <= set(ood_arrays):
             compare_pair(data["ood"], ood, ood_arrays, *PAIR)
             data["transfer"] = stats.transfer(

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from pii.errors import DataError
+from pii.metrics.scores import positives
 
 
 @dataclass(frozen=True)
@@ -51,19 +52,6 @@ class Measured:
     format_failure_rate: float | None = None
     notes: tuple[str, ...] = ()
     references: tuple[Classifier, ...] = ()  # the report's other rows: rules, tfidf, ...
-
-
-def positives(scores: dict[str, float], n: int) -> int | None:
-    """Items holding PII among `n`, from one classifier's precision, recall and accuracy.
-
-    errors = FN + FP = P(1 - r) + rP(1 - p)/p, so P = n(1 - a) / ((1 - r) + r(1 - p)/p).
-    None when degenerate (no true positive, or no error at all).
-    """
-    p, r, a = scores["precision"], scores["recall"], scores["accuracy"]
-    if p <= 0 or r <= 0:
-        return None
-    denominator = (1 - r) + r * (1 - p) / p
-    return round(n * (1 - a) / denominator) if denominator > 1e-12 else None
 
 
 def _classifier(c: dict[str, Any], n: int, pos: int) -> Classifier:
