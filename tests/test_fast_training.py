@@ -1,6 +1,7 @@
 """The fast training path: cached frozen-layer features, adapted blocks only (issue 13)."""
 
 import json
+import re
 
 import mlx.core as mx
 import mlx.nn as nn
@@ -163,7 +164,7 @@ def test_batches_cover_each_epoch_once_in_a_seeded_order():
     assert fast.total_steps(40, 4, 2.5) == 25
 
 
-def test_epochs_set_the_steps_and_both_paths_train(tiny_model, data, tmp_path):
+def test_epochs_set_the_steps_and_both_paths_train(tiny_model, data, tmp_path, monkeypatch):
     base = dict(
         rank=4,
         num_layers=1,
@@ -175,8 +176,19 @@ def test_epochs_set_the_steps_and_both_paths_train(tiny_model, data, tmp_path):
         val_batches=2,
         patience=10,
     )
-    info = train.run(cfg(tiny_model, epochs=1.0, **base), tmp_path / "fast", *data, log=print)
+    from functools import partial
+
+    from pii.training import fast
+
+    lines = []
+    monkeypatch.setattr(fast, "train", partial(fast.train, log_every_s=0.0))  # a line a step
+    info = train.run(
+        cfg(tiny_model, epochs=1.0, **base), tmp_path / "fast", *data, log=lines.append
+    )
     assert info["training_path"] == "fast" and info["steps"] == 10 and info["epochs_seen"] == 1.0
+    progress = [line for line in lines if re.match(r"step \d+/", line)]
+    assert len(progress) == 10 and progress[-1].startswith("step 10/10: loss ")
+    assert "s a step, ETA" in progress[0]
     plain = train.run(
         cfg(tiny_model, iters=10, fast=False, **base), tmp_path / "plain", *data, log=print
     )

@@ -99,15 +99,19 @@ def train(
     report_every: int,
     counter: TokenCounter,
     callback: Any,
+    log: Any = None,
+    log_every_s: float = 30.0,
 ) -> None:
     """Steps `start`..`total` (exclusive of `start`); reports to `callback` like mlx-lm's
     trainer (`on_train_loss_report` with iteration, train_loss, trained_tokens,
-    peak_memory) every `report_every` steps and at the last one."""
+    peak_memory) every `report_every` steps and at the last one; a progress line on `log`
+    (step, recent loss, seconds a step, ETA) every `log_every_s` seconds."""
     value_and_grad = nn.value_and_grad(model, loss)
     prefix = mx.array(data.prefix)
     per_epoch = steps_per_epoch(len(data), batch_size)
     losses, examples, epoch_cached, order = [], 0, -1, []
     t0 = time.perf_counter()
+    last_log, recent = t0, []
     for step in range(start + 1, total + 1):
         epoch, j = divmod(step - 1, per_epoch)
         if epoch != epoch_cached:
@@ -119,6 +123,15 @@ def train(
         optimizer.update(model, grads)
         mx.eval(model.trainable_parameters(), optimizer.state)
         losses.append(float(value))
+        recent.append(float(value))
+        now = time.perf_counter()
+        if log is not None and now - last_log >= log_every_s:
+            per_step = (now - t0) / (step - start)
+            log(
+                f"step {step:,}/{total:,}: loss {np.mean(recent):.4f}, {per_step:.2f} s a step, "
+                f"ETA {(total - step) * per_step / 60:.0f} min (evaluations not counted)"
+            )
+            last_log, recent = now, []
         examples += len(idx)
         counter.input_tokens += int(data.lengths[idx].sum()) + len(idx) * len(data.prefix)
         if step % report_every == 0 or step == total:

@@ -268,6 +268,7 @@ def run(
                     report_every=cfg.steps_per_eval,
                     counter=counter,
                     callback=cb,
+                    log=log,
                 )
             except StopTraining:
                 stopped_early = True
