@@ -96,6 +96,32 @@ csv_rows = _encoded(
     st.lists(st.lists(st.one_of(secret_text, odd_text), min_size=1, max_size=3), max_size=4),
     lambda rows: "text,id\n" + "".join(",".join(r) + "\n" for r in rows),
 )
+labelled_rows = _encoded(
+    st.lists(
+        st.tuples(
+            st.one_of(secret_text, odd_text),
+            st.one_of(odd_text, st.sampled_from(["yes", "no", "1", "0", "TRUE", "maybe"])),
+        ),
+        max_size=4,
+    ),
+    lambda rows: "text,label\n" + "".join(f"{t},{lab}\n" for t, lab in rows),
+)
+labelled_lines = _encoded(
+    st.lists(
+        _near(
+            {
+                "id": "a",
+                "text": "x " + MARK,
+                "has_pii": "yes",
+                "pii_types": ["EMAIL"],
+                "label": 1,
+                "tags": {"format": "chat"},
+            }
+        ),
+        max_size=4,
+    ),
+    _jsonl,
+)
 RECIPE = {"model": "smollm2-135m", "rank": 8, "num_layers": 8, "learning_rate": 2e-4,
           "epochs": 1, "batch_size": 8, "max_tokens": 192, "lr_schedule": "cosine"}  # fmt: skip
 recipe_yaml = _encoded(_near(RECIPE, ("rnak",)), _yaml)
@@ -156,6 +182,12 @@ def _table(p):
     from pii.table_input import read_table
 
     read_table(p, "text", "id")
+
+
+def _labelled(p):
+    from pii.golden.labelled import read_labelled
+
+    read_labelled(p)
 
 
 def _recipe(p):
@@ -234,6 +266,8 @@ READERS = {
     "classify text lines": (".txt", text_lines, _texts),
     "classify jsonl": (".jsonl", text_lines, _texts),
     "classify csv": (".csv", csv_rows, _table),
+    "bench --data csv": (".csv", labelled_rows, _labelled),
+    "bench --data jsonl": (".jsonl", labelled_lines, _labelled),
     "train recipe yaml": (".yaml", recipe_yaml, _recipe),
     "train recipe toml": (".toml", st.binary(max_size=200), _recipe),
     "sweep yaml": (".yaml", sweep_yaml, _sweep),
@@ -250,7 +284,9 @@ READERS = {
 }
 
 
-RECORD_READERS = {name for name in READERS if name.split()[0] in ("golden", "classify", "import")}
+RECORD_READERS = {
+    name for name in READERS if name.split()[0] in ("golden", "classify", "import", "bench")
+}
 RECORD_READERS.discard("import mapping")
 
 
