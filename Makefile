@@ -5,7 +5,7 @@ PYTEST := $(VENV)/bin/python -m pytest
 # MLX on Linux needs a fast BLAS preloaded; `pii` arranges it itself, pytest needs it here.
 BLAS = $(shell $(VENV)/bin/python -m pii.engine.blas 2>/dev/null)
 
-.PHONY: setup bench test test-fast fuzz lint golden clean
+.PHONY: setup bench test test-fast fuzz speed lint golden clean
 
 setup: $(VENV)/.done
 
@@ -21,6 +21,10 @@ bench: setup
 # Everything: fast tests on tiny models, then the few slow ones on the embedded model.
 test: setup
 	LD_PRELOAD="$(BLAS)" $(PYTEST) -q -m "not fuzz"
+
+# Scoring speed against the compute floor (issue 17): run on an idle machine.
+speed: setup
+	LD_PRELOAD="$(BLAS)" $(VENV)/bin/python bench/speed.py --out bench/results/speed-smollm2-135m.json
 
 # Every reader fed 10,000 generated files (issue 15); about ten minutes on 2 cores.
 fuzz: setup
