@@ -23,7 +23,6 @@ import numpy as np
 
 from pii.errors import ConfigError
 from pii.hashing import sha256_file
-from pii.metrics import scores as metrics
 
 FORMAT_VERSION = 1
 KINDS = ("rules", "tfidf", "presidio")
@@ -87,6 +86,7 @@ def choose_threshold(
 ) -> dict[str, Any]:
     """Score `records` with `clf`, set `clf.threshold` to the F1-best one and return it with
     the validation metrics at it (AUROC included) and the scoring time."""
+    from pii.metrics import scores as metrics  # scikit-learn: only when fitting
     from pii.metrics import stats
 
     texts = [r["text"] for r in records]

@@ -42,16 +42,3 @@ def best_threshold(y_true: np.ndarray, p: np.ndarray, beta: float = 1.0) -> tupl
     below = np.asarray(p, float)[np.asarray(p, float) < thresholds[best]]
     thr = (thresholds[best] + below.max()) / 2 if below.size else thresholds[best]
     return float(thr), float(f[best])
-
-
-def positives(scores: dict[str, float], n: int) -> int | None:
-    """Items holding PII among `n`, from one classifier's precision, recall and accuracy.
-
-    errors = FN + FP = P(1 - r) + rP(1 - p)/p, so P = n(1 - a) / ((1 - r) + r(1 - p)/p).
-    None when degenerate (no true positive, or no error at all).
-    """
-    p, r, a = scores["precision"], scores["recall"], scores["accuracy"]
-    if p <= 0 or r <= 0:
-        return None
-    denominator = (1 - r) + r * (1 - p) / p
-    return round(n * (1 - a) / denominator) if denominator > 1e-12 else None

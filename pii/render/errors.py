@@ -22,7 +22,7 @@ def positives(report: dict[str, Any]) -> int | None:
     scores (a report written before the field)."""
     if isinstance(report.get("positives"), int):
         return report["positives"]
-    from pii.metrics.scores import positives as derived
+    from pii.metrics.confusion import positives as derived
 
     found = [derived(c["scores"], report["n"]) for c in report["classifiers"]]
     found = [p for p in found if p is not None]

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from pii.errors import DataError
-from pii.metrics.scores import positives
+from pii.metrics.confusion import positives
 
 
 @dataclass(frozen=True)
