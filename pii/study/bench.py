@@ -87,16 +87,16 @@ def run(
     ood_sections, ood_arrays = [], {}
     for kind, load in classifiers:
         clf = load()
-        with options.progress(len(records), f"{kind}: {clf.name}") as advance:
-            section, arr = evaluate(
-                clf,
-                records,
-                gflops=options.gflops,
-                latency_n=options.latency_n,
-                sweep_n=options.sweep_n,
-                show_text=options.show_text,
-                progress=advance,
-            )
+        section, arr = evaluate(
+            clf,
+            records,
+            gflops=options.gflops,
+            latency_n=options.latency_n,
+            sweep_n=options.sweep_n,
+            show_text=options.show_text,
+            stage=options.progress,
+            label=f"{kind}: {clf.name}",
+        )
         section["kind"] = kind
         section["disk_mb"] = disk_mb(clf)
         section["cold_start_s"] = options.cold_start(kind) if options.cold_start else None
@@ -280,26 +280,34 @@ def evaluate(
     latency_n: int = 20,
     sweep_n: int = 48,
     show_text: bool = False,
-    progress: Callable[[int], None] | None = None,
+    stage: Progress = _no_progress,
+    label: str = "",
 ) -> tuple[dict[str, Any], dict[str, Any]]:
     """`score` plus the batch-size sweep, batch-1 latency (prefix cache on and off) and the
-    compute floor; the arrays gain the per-text latencies `times`."""
+    compute floor; the arrays gain the per-text latencies `times`. Each stage reports its
+    progress through `stage(total, label)`, one after the other."""
     texts = [r["text"] for r in records]
     batched = hasattr(clf, "batch_size")
-    sweep = batch_sweep(clf, texts, sweep_n) if sweep_n and batched else None
+    sweep = None
+    if sweep_n and batched:
+        with stage(len(SWEEP_BATCHES), f"{label}: batch sizes") as advance:
+            sweep = batch_sweep(clf, texts, sweep_n, advance)
     batch = None
     if batched:
         clf.batch_size = batch = sweep["best_batch"] if sweep else 16
-    section, arrays = score(clf, records, show_text=show_text, progress=progress)
+    with stage(len(records), label) as advance:
+        section, arrays = score(clf, records, show_text=show_text, progress=advance)
     if batched:
         clf.batch_size = 1
-    lat, times = latency(clf, texts, latency_n)
+    with stage(min(latency_n, len(texts)), f"{label}: latency, batch 1") as advance:
+        lat, times = latency(clf, texts, latency_n, advance)
     # Cost per 1,000 characters: long texts take windows in proportion to their length.
     section["ms_per_1k_chars"] = 1e6 * section["seconds"] / max(sum(map(len, texts)), 1)
     lat["ms_per_1k_chars"] = 1e6 * sum(times) / max(sum(map(len, texts[: len(times)])), 1)
     if getattr(clf, "prefix_cache", False):  # the same texts with the whole prompt run each time
         clf.prefix_cache = False
-        lat["prefix_cache_off"], _ = latency(clf, texts, latency_n)
+        with stage(min(latency_n, len(texts)), f"{label}: latency, no prefix cache") as advance:
+            lat["prefix_cache_off"], _ = latency(clf, texts, latency_n, advance)
         clf.prefix_cache = True
     engine = getattr(clf, "engine", None)
     if engine is not None and gflops:
@@ -342,7 +350,9 @@ def disk_mb(clf: Any) -> float | None:
     return round(sum(size_mb(p) for p in paths), 3) if paths else None
 
 
-def latency(clf: Any, texts: Sequence[str], n: int) -> tuple[dict[str, float], list[float]]:
+def latency(
+    clf: Any, texts: Sequence[str], n: int, advance: Callable[[int], None] = lambda n: None
+) -> tuple[dict[str, float], list[float]]:
     """Warm per-text latency at batch 1 over `n` texts, and the tokens it processed."""
     texts = list(texts)[:n]
     clf.predict_proba(texts[:1])  # warm: fills the prefix cache, as in steady use
@@ -352,12 +362,15 @@ def latency(clf: Any, texts: Sequence[str], n: int) -> tuple[dict[str, float], l
         clf.predict_proba([t])
         times.append(time.perf_counter() - t0)
         tokens.append(getattr(clf, "processed_tokens", 0))
+        advance(1)
     result = {f"p{q}_s": float(np.percentile(times, q)) for q in (50, 95, 99)}
     result |= {"n": len(times), "tokens_processed_per_text": float(np.mean(tokens))}
     return result, times
 
 
-def batch_sweep(clf: Any, texts: Sequence[str], n: int) -> dict[str, Any]:
+def batch_sweep(
+    clf: Any, texts: Sequence[str], n: int, advance: Callable[[int], None] = lambda n: None
+) -> dict[str, Any]:
     """Throughput (texts/s) at each batch size in SWEEP_BATCHES over the same `n` texts."""
     texts = _spread(texts, n)
     rates = {}
@@ -367,6 +380,7 @@ def batch_sweep(clf: Any, texts: Sequence[str], n: int) -> dict[str, Any]:
         t0 = time.perf_counter()
         clf.predict_proba(texts)
         rates[str(b)] = len(texts) / (time.perf_counter() - t0)
+        advance(1)
     best = max(rates, key=rates.__getitem__)
     return {"n": len(texts), "texts_per_s": rates, "best_batch": int(best)}
 
