@@ -62,5 +62,8 @@ def test_adapter_config_must_agree_with_training_json_and_the_model(tiny_adapter
         shutil.copytree(adapter, copy)
         path = copy / "adapter_config.json"
         path.write_text(json.dumps(json.loads(path.read_text()) | change))
+        with pytest.raises(ModelError, match="adapter_config.json changed since training"):
+            load_engine(str(model), adapter=copy, precision="float32")
+        (copy / "manifest.json").unlink()  # an adapter from before manifests: checked deeper
         with pytest.raises(ModelError, match=message):
             load_engine(str(model), adapter=copy, precision="float32")
