@@ -51,6 +51,19 @@ def plan(tmp_path, text, model="m", depth=lambda m: 30):
         ("fixed: {}\nconfigs: [{name: a, rank: true}]\n", "rank is bool"),
         ("fixed: [\n", "not valid YAML"),
         ("fixed: {}\nconfigs: [{name: a, rank: null}]\n", "rank: null is not allowed"),
+        ("fixed: {}\nprune: {after_evals: 2}\nconfigs: [{name: a}]\n", "'prune' must be"),
+        (
+            "fixed: {}\nprune: {after_evals: 0, margin: 0.02}\nconfigs: [{name: a}]\n",
+            "after_evals must be at least 1",
+        ),
+        (
+            "fixed: {}\nprune: {after_evals: 2, margin: -1}\nconfigs: [{name: a}]\n",
+            "prune.margin must be",
+        ),
+        (
+            "fixed: {}\nprune: {after_evals: true, margin: 0.1}\nconfigs: [{name: a}]\n",
+            "prune.after_evals must be",
+        ),
     ],
 )
 def test_bad_sweep_files_are_refused_before_training_with_the_key_named(tmp_path, text, message):
@@ -133,3 +146,64 @@ def test_a_real_sweep_on_the_tiny_model(tiny_model, tmp_path, data):
     for r in summary["rows"]:
         assert r["steps"] == 6 and r["training_path"] == "fast" and r["val_f1"] is not None
         assert (tmp_path / "s" / r["name"] / "adapters.safetensors").exists()
+
+
+def _history(*f1s, every=5):
+    return [{"step": every * (i + 1), "val_f1": f} for i, f in enumerate(f1s)]
+
+
+def test_the_prune_rule_stops_only_a_clearly_trailing_run():
+    done = [_history(0.60, 0.70, 0.80), _history(0.65, 0.66)]
+    stop_if = sweep.prune_rule(done, after_evals=2, margin=0.05)
+    assert stop_if(_history(0.10)) is None  # too early to judge
+    assert stop_if(_history(0.60, 0.66)) is None  # within the margin of 0.70 by step 10
+    reason = stop_if(_history(0.50, 0.60))
+    assert reason and "0.600 by step 10" in reason and "0.700" in reason
+    assert stop_if(_history(0.5, 0.6, 0.78)) is None  # by step 15 the best was 0.80: in margin
+    assert sweep.prune_rule([], 1, 0.0)(_history(0.0, 0.0)) is None  # nothing to compare with
+
+
+def test_a_sweep_with_pruning_gives_later_runs_the_rule(tmp_path, data):
+    seen = {}
+
+    def fake_train(cfg, out, train, valid, *, resume, force, log, stop_if=None):
+        from dataclasses import asdict
+
+        f1s = {"r4-b1": (0.7, 0.8), "r8-b2": (0.5, 0.55)}[out.name]
+        history = _history(*f1s)
+        seen[out.name] = stop_if
+        pruned = stop_if(history) if stop_if else None
+        info = {
+            "format_version": 1, "config": asdict(cfg), "base_model": "tiny",
+            "best": {"step": 5, "val_f1": max(f1s), "val_auroc": 0.9, "val_loss": 0.5},
+            "history": history, "threshold": 0.5, "pruned": pruned,
+            "train_sha256": sha256_file(train), "valid_sha256": sha256_file(valid),
+        }  # fmt: skip
+        out.mkdir(parents=True, exist_ok=True)
+        (out / "training.json").write_text(json.dumps(info))
+        for name in ("adapter_config.json", "adapters.safetensors"):
+            (out / name).write_text("{}")
+        return info
+
+    p = plan(tmp_path, GOOD.replace("configs:", "prune: {after_evals: 2, margin: 0.1}\nconfigs:"))
+    summary = sweep.run(p, tmp_path / "s", *data, log=print, trainer=fake_train)
+    assert seen["r4-b1"] is None and seen["r8-b2"] is not None  # the first has no one to trail
+    rows = {r["name"]: r for r in summary["rows"]}
+    assert rows["r4-b1"]["pruned"] is None and "0.550 by step 10" in rows["r8-b2"]["pruned"]
+    assert summary["prune"] == {"after_evals": 2, "margin": 0.1} and summary["best"] == "r4-b1"
+    assert "r8-b2: best validation F1 0.550" in render.markdown(summary)
+
+
+def test_a_pruned_run_stops_at_that_evaluation_and_says_why(tiny_model, data, tmp_path):
+    from pii.training import loop
+    from pii.training.recipe import TrainConfig
+
+    cfg = TrainConfig(model=str(tiny_model), rank=4, num_layers=1, learning_rate=5e-3, warmup=0,
+                      epochs=1.0, batch_size=4, max_tokens=32, steps_per_eval=2, val_limit=None,
+                      val_batches=2, patience=10, precision="float32")  # fmt: skip
+    lines = []
+    info = loop.run(cfg, tmp_path / "a", *data, log=lines.append,
+                    stop_if=lambda h: "trailing the leader" if len(h) >= 2 else None)  # fmt: skip
+    assert info["pruned"] == "trailing the leader" and info["stopped_early"]
+    assert len(info["history"]) == 2 and info["steps"] > 4  # stopped before its last step
+    assert "pruned: trailing the leader" in lines

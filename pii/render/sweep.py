@@ -35,6 +35,8 @@ def markdown(summary: dict[str, Any]) -> str:
     for r in rows:
         mark = " **(best)**" if r["name"] == summary["best"] else ""
         epochs = f"{r['epochs'] or '-'} ({r['epochs_seen'] or 0:.2f})"
+        if r.get("pruned"):
+            epochs += " pruned"
         minutes = (r["train_seconds"] or 0) / 60
         lines.append(
             f"| {r['name']}{mark} | {r['rank']} | {r['num_layers']} | {r['learning_rate']:g} | "
@@ -48,6 +50,17 @@ def markdown(summary: dict[str, Any]) -> str:
         "early stopping. Training time excludes the validation passes and the one-off "
         "frozen-feature build.",
     ]
+    if summary.get("prune"):
+        rule = summary["prune"]
+        lines += [
+            "",
+            f"Pruned: stopped from its evaluation {rule['after_evals']} on because its best "
+            f"validation F1 trailed by more than {rule['margin']:g} the best a configuration "
+            "trained before it had reached by the same step (the median-stopping idea, "
+            "against the best): it saves the compute of clearly worse recipes and never stops "
+            "the leader.",
+        ]
+        lines += [f"- {r['name']}: {r['pruned']}" for r in rows if r.get("pruned")]
     return "\n".join(lines)
 
 

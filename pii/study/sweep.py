@@ -35,7 +35,8 @@ from pii.provenance import now
 from pii.training.recipe import TrainConfig
 
 FORMAT_VERSION = 1
-TOP_KEYS = ("recipe", "fixed", "configs")
+TOP_KEYS = ("recipe", "fixed", "configs", "prune")
+PRUNE_KEYS = {"after_evals": int, "margin": (int, float)}
 NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
 COLUMNS = (
     "rank",
@@ -50,6 +51,32 @@ COLUMNS = (
 class Sweep:
     path: Path
     configs: list[tuple[str, TrainConfig]]
+    prune: dict[str, Any] | None = None  # {after_evals, margin}: see prune_rule
+
+
+def prune_rule(
+    finished: list[list[dict[str, Any]]], after_evals: int, margin: float
+) -> Callable[[list[dict[str, Any]]], str | None]:
+    """A run's stopping rule from the validation histories of the configurations finished
+    before it (same steps between evaluations): from its `after_evals`-th evaluation on, stop
+    when its best validation F1 so far is more than `margin` below the best any finished
+    configuration had reached by the same step. The winner is never stopped by it: a run
+    that leads, or trails by less than the margin, trains on under its own early stopping."""
+
+    def stop_if(history: list[dict[str, Any]]) -> str | None:
+        if len(history) < after_evals or not finished:
+            return None
+        step = history[-1]["step"]
+        mine = max(h["val_f1"] for h in history)
+        by_then = [h["val_f1"] for f in finished for h in f if h["step"] <= step]
+        if not by_then or mine >= max(by_then) - margin:
+            return None
+        return (
+            f"best validation F1 {mine:.3f} by step {step}, more than {margin:g} below the "
+            f"{max(by_then):.3f} a finished configuration had reached by then"
+        )
+
+    return stop_if
 
 
 def read(path: Path, depth: Callable[[str], int] | None = None) -> Sweep:
@@ -72,6 +99,16 @@ def read(path: Path, depth: Callable[[str], int] | None = None) -> Sweep:
         raise ConfigError(f"{path}: unknown key(s) {', '.join(map(str, unknown))}; use {TOP_KEYS}")
     fixed = data.get("fixed") or {}
     configs = data.get("configs")
+    prune = data.get("prune")
+    if prune is not None:
+        if not isinstance(prune, dict) or set(prune) != set(PRUNE_KEYS):
+            raise ConfigError(f"{path}: 'prune' must be a mapping of {', '.join(PRUNE_KEYS)}")
+        for key, kind in PRUNE_KEYS.items():
+            value = prune[key]
+            if not isinstance(value, kind) or isinstance(value, bool) or value < 0:
+                raise ConfigError(f"{path}: prune.{key} must be a number >= 0")
+        if prune["after_evals"] < 1:
+            raise ConfigError(f"{path}: prune.after_evals must be at least 1")
     if not isinstance(fixed, dict):
         raise ConfigError(f"{path}: 'fixed' must be a mapping of recipe keys")
     if not isinstance(configs, list) or not configs:
@@ -107,7 +144,7 @@ def read(path: Path, depth: Callable[[str], int] | None = None) -> Sweep:
                     f"has {blocks} blocks"
                 )
         out.append((name, cfg))
-    return Sweep(Path(path), out)
+    return Sweep(Path(path), out, prune)
 
 
 def _nulls(cfg: TrainConfig, keys: list[str]) -> TrainConfig:
@@ -142,6 +179,7 @@ def row(name: str, cfg: TrainConfig, info: dict[str, Any]) -> dict[str, Any]:
             "val_loss": best.get("val_loss"),
             "threshold": info.get("threshold"),
             "stopped_early": info.get("stopped_early"),
+            "pruned": info.get("pruned"),
             "train_seconds": info.get("train_seconds"),
             "peak_memory_gb": info.get("peak_memory_gb"),
             "trainable_parameters": info.get("trainable_parameters"),
@@ -179,6 +217,7 @@ def run(
     out.mkdir(parents=True, exist_ok=True)
     data = {"train_sha256": sha256_file(train_path), "valid_sha256": sha256_file(valid_path)}
     rows: list[dict[str, Any]] = []
+    histories: list[list[dict[str, Any]]] = []  # validation histories of finished configurations
     for i, (name, cfg) in enumerate(sweep.configs, 1):
         folder = out / name
         if (folder / "training.json").exists():
@@ -198,6 +237,9 @@ def run(
                 _same_data(folder, state.get("data", {}), data)
             force = not resume and folder.exists() and checkpoint.has_run_files(folder)
             log(f"sweep {i}/{len(sweep.configs)} {name}: " + ("resuming" if resume else "training"))
+            pruning = {}
+            if sweep.prune and histories:
+                pruning["stop_if"] = prune_rule(list(histories), **sweep.prune)
             info = trainer(
                 cfg,
                 folder,
@@ -206,7 +248,9 @@ def run(
                 resume=resume,
                 force=force,
                 log=lambda s, name=name: log(f"[{name}] {s}"),
+                **pruning,
             )
+        histories.append(list(info.get("history") or []))
         rows.append(row(name, cfg, info))
         summary = _summary(sweep, rows, train_path, valid_path)
         write_atomic(out / "sweep.json", json.dumps(summary, indent=2) + "\n")
@@ -237,6 +281,7 @@ def _summary(
         "valid_file": str(valid_path),
         "valid_sha256": sha256_file(valid_path),
         "chosen_on": "validation F1, then validation AUROC (test and OOD never read)",
+        "prune": sweep.prune,
         "configs": len(sweep.configs),
         "finished": len(rows),
         "complete": len(rows) == len(sweep.configs),

@@ -51,8 +51,9 @@ class ValidationCallback(TrainingCallback):
         log: Callable[[str], None],
         total: int | None = None,
         data: dict[str, str] | None = None,  # the data files' hashes, kept in the checkpoint
+        stop_if: Callable[[list[dict[str, Any]]], str | None] | None = None,
     ) -> None:
-        self.data = data
+        self.data, self.stop_if = data, stop_if
         self.cfg, self.out, self.model, self.optimizer = cfg, out, model, optimizer
         self.total = cfg.iters if total is None else total
         self.state, self.start, self.batches = state, start, batches
@@ -106,6 +107,7 @@ class ValidationCallback(TrainingCallback):
         else:
             state.evals_since_best += 1
         state.step = step
+        state.pruned = self.stop_if(state.history) if self.stop_if else None
         checkpoint.save(self.out, model, self.optimizer, state, cfg, self.data)
         self.t_last = time.perf_counter()
         self.log(
@@ -117,6 +119,9 @@ class ValidationCallback(TrainingCallback):
                 else f"  ({state.evals_since_best}/{cfg.patience} without gain)"
             )
         )
+        if state.pruned:
+            self.log(f"pruned: {state.pruned}")
+            raise StopTraining
         if state.evals_since_best >= cfg.patience:
             raise StopTraining
 

@@ -33,6 +33,7 @@ class RunState:
     input_tokens: int = 0  # prompt + answer tokens the model ran on
     peak_memory_gb: float = 0.0
     best_scores: list[float] = field(default_factory=list)  # valid P(PII) at the best step
+    pruned: str | None = None  # why a sweep stopped this run early (pii.study.sweep's rule)
 
 
 def save(

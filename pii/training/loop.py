@@ -58,10 +58,13 @@ def run(
     resume: bool = False,
     force: bool = False,
     log: Callable[[str], None] = print,
+    stop_if: Callable[[list[dict[str, Any]]], str | None] | None = None,
 ) -> dict[str, Any]:
     """Train (or resume) an adapter into `out`; returns training.json's content. `force`
     starts over in an `out` that holds an adapter: after every input is checked, it removes
-    the files a run writes there, and refuses a folder holding anything else."""
+    the files a run writes there, and refuses a folder holding anything else. `stop_if`
+    (a sweep's pruning rule) sees the validation history after each evaluation and stops the
+    run when it gives a reason."""
     from pii.golden.schema import read_records
 
     out = Path(out)
@@ -222,6 +225,7 @@ def run(
         "y_valid": y_valid,
         "log": log,
         "total": total,
+        "stop_if": stop_if,
         "data": {"train_sha256": sha256_file(train_path), "valid_sha256": sha256_file(valid_path)},
     }
     stopped_early, features_seconds = False, 0.0
@@ -340,6 +344,7 @@ def run(
         "best": state.best,
         "history": state.history,
         "stopped_early": stopped_early,
+        "pruned": state.pruned,
         "train_seconds": round(state.train_seconds, 1),
         "features_seconds": round(features_seconds, 1),
         "wall_seconds_this_run": round(time.perf_counter() - t_start, 1),
