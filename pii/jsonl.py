@@ -25,7 +25,10 @@ def _lines(path: Path) -> Iterator[tuple[int, str]]:
         yield from _decoded(sys.stdin.buffer.read().splitlines(keepends=True), "<stdin>")
         return
     if not path.exists():
-        raise DataError(f"{path}: file not found")
+        hint = ""
+        if str(path).lower() in ("true", "false", "yes", "no", "1", "0"):
+            hint = f"; a flag takes no value: drop {str(path)!r} after it"
+        raise DataError(f"{path}: file not found{hint}")
     if path.is_dir():
         raise DataError(f"{path}: is a directory, expected a file")
     with path.open("rb") as f:

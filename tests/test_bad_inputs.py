@@ -104,6 +104,7 @@ CASES = [
     (["decide", "--training", "adir/training.json"], D, "'config' is missing"),
     # golden
     (["golden", "stats", "missing.jsonl"], D, "file not found"),
+    (["golden", "stats", "--json", "true"], D, "a flag takes no value: drop 'true' after it"),
     (["golden", "import", "--format", "nope", "--map", "A=B", "--out", "o.jsonl", "texts.jsonl"], U, "--format"),
     (["golden", "import", "--format", "jsonl-spans", "--map", "A", "--out", "o.jsonl", "texts.jsonl"], D, "mapping file not found"),
     (["golden", "import", "--format", "jsonl-spans", "--map", "A=B", "--out", "o.jsonl", "texts.jsonl"], D, "map it to IGNORE"),
