@@ -77,7 +77,9 @@ def test_resume_equals_uninterrupted(tiny_model, data, tmp_path, monkeypatch):
     with pytest.raises(KeyboardInterrupt):
         run(config(tiny_model), tmp_path / "cut", data)
     monkeypatch.setattr(checkpoint, "save", real_save)
-    assert json.loads((tmp_path / "cut/checkpoint/state.json").read_text())["state"]["step"] == 4
+    work = checkpoint.workdir(tmp_path / "cut")
+    assert json.loads((work / "checkpoint/state.json").read_text())["state"]["step"] == 4
+    assert not (tmp_path / "cut").exists()  # the adapter folder appears when the run finishes
     changed = tmp_path / "train-changed.jsonl"
     changed.write_text(data[0].read_text() + data[0].read_text().splitlines()[0] + "\n")
     with pytest.raises(ConfigError, match="train_sha256 differ"):
@@ -261,11 +263,13 @@ def test_leftovers_of_a_killed_run_are_named_and_a_killed_save_recovers(tiny_mod
         with pytest.raises(KeyboardInterrupt):
             run(config(tiny_model), cut, data)
     # the next save was killed between its renames: checkpoint/ moved aside, .tmp written
-    (cut / "checkpoint").rename(cut / "checkpoint.old")
-    shutil.copytree(cut / "checkpoint.old", cut / "checkpoint.tmp")
+    work = checkpoint.workdir(cut)
+    (work / "checkpoint").rename(work / "checkpoint.old")
+    shutil.copytree(work / "checkpoint.old", work / "checkpoint.tmp")
     resumed = run(config(tiny_model), cut, data, resume=True)
     assert resumed["history"][0]["step"] == 4
-    assert not (cut / "checkpoint.old").exists() and not (cut / "checkpoint").exists()
+    assert not work.exists() and not (cut / "checkpoint").exists()
+    assert (cut / "training.json").is_file() and (cut / "manifest.json").is_file()
 
 
 def test_training_examples_are_windows_labelled_by_spans(tiny_engine):
@@ -294,3 +298,30 @@ def test_training_examples_are_windows_labelled_by_spans(tiny_engine):
     assert few_labels.count(no) == 1 and few_labels.count(yes) == long_labels.count(yes)
     assert examples(tiny_engine, records, capped) == (few, few_owner)  # seeded
     assert len(examples(tiny_engine, records, capped, every_window=True)[0]) == len(every)
+
+
+def test_force_keeps_the_finished_adapter_whole_until_the_new_one_lands(tiny_model, data, tmp_path):
+    """Issue 15: an adapter is replaced as a unit. A --force run trains in a working folder
+    beside it; killed half-way, the previous adapter still loads and matches its manifest;
+    resumed, the new adapter replaces it whole."""
+    from pii.engine.adapters import read_training
+    from pii.publish import check
+    from pii.training import checkpoint
+
+    out = tmp_path / "a"
+    first = run(config(tiny_model, seed=1), out, data)
+    real_save = checkpoint.save
+
+    def save_then_crash(*args, **kwargs):
+        real_save(*args, **kwargs)
+        raise KeyboardInterrupt
+
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(checkpoint, "save", save_then_crash)
+        with pytest.raises(KeyboardInterrupt):
+            run(config(tiny_model, seed=2), out, data, force=True)
+    assert read_training(out)["date"] == first["date"] and check(out) == []
+    assert checkpoint.resumable(checkpoint.workdir(out))
+    second = run(config(tiny_model, seed=2), out, data, resume=True)
+    assert read_training(out)["date"] == second["date"] and check(out) == []
+    assert read_training(out)["config"]["seed"] == 2 and not checkpoint.workdir(out).exists()

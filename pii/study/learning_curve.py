@@ -132,6 +132,7 @@ def run(
     """
     from pii.classifiers.adapter import load_adapter_classifier
     from pii.golden.schema import read_records
+    from pii.training import checkpoint
     from pii.training import loop as train
 
     out.mkdir(parents=True, exist_ok=True)
@@ -185,7 +186,7 @@ def run(
                 adapter,
                 splits["train"],
                 splits["valid"],
-                resume=(adapter / "checkpoint" / "state.json").exists(),
+                resume=checkpoint.resumable(checkpoint.workdir(adapter)),
                 log=log,
             )
         else:

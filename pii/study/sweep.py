@@ -230,12 +230,13 @@ def run(
             _same_data(folder, {k: info.get(k) for k in data}, data)
             log(f"sweep {i}/{len(sweep.configs)} {name}: finished earlier, read back")
         else:
-            checkpoint.recover(folder)
-            resume = checkpoint.resumable(folder)
+            work = checkpoint.workdir(folder)
+            checkpoint.recover(work)
+            resume = checkpoint.resumable(work)
             if resume:
-                state = checkpoint.read_state(folder)
+                state = checkpoint.read_state(work)
                 _same_data(folder, state.get("data", {}), data)
-            force = not resume and folder.exists() and checkpoint.has_run_files(folder)
+            force = not resume and any(checkpoint.has_run_files(f) for f in {folder, work})
             log(f"sweep {i}/{len(sweep.configs)} {name}: " + ("resuming" if resume else "training"))
             pruning = {}
             if sweep.prune and histories:

@@ -66,6 +66,17 @@ def save(
     shutil.rmtree(old, ignore_errors=True)
 
 
+def workdir(out: Path) -> Path:
+    """Where a run on adapter folder `out` keeps its checkpoint and best weights until it
+    finishes: the hidden sibling `.NAME.run/`, so a finished adapter in `out` stays whole
+    (and loadable) while another run trains to replace it. A run started before working
+    folders existed kept them in `out` itself: then `out`."""
+    out = Path(out)
+    if any((out / name).exists() for name in ("checkpoint", "checkpoint.tmp", "checkpoint.old")):
+        return out
+    return out.parent / f".{out.name}.run"
+
+
 def read_state(out: Path) -> dict[str, Any]:
     """The checkpoint's state.json (config, step state, data hashes), type-checked."""
     from pii.formats import check_fields, read_object

@@ -31,6 +31,7 @@ import mlx.core as mx
 import numpy as np
 from mlx.utils import tree_flatten
 
+from pii import publish
 from pii.engine import adapters, models
 from pii.errors import ConfigError, DataError
 from pii.golden import held_out
@@ -80,9 +81,13 @@ def run(
                 f"{out}: --force removes only an adapter pii wrote, and this folder holds "
                 f"{len(foreign)} other file(s) or folder(s); choose another --out"
             )
-    checkpoint.recover(out)
-    resumable, finished = checkpoint.resumable(out), (out / "training.json").exists()
-    partial = not resumable and not finished and checkpoint.has_run_files(out)
+    work = checkpoint.workdir(out)  # the run's checkpoint and best weights until it finishes
+    checkpoint.recover(work)
+    resumable, finished = checkpoint.resumable(work), (out / "training.json").exists()
+    if work == out:  # a run started before working folders: everything is in --out
+        partial = not resumable and not finished and checkpoint.has_run_files(out)
+    else:
+        partial = not resumable and checkpoint.has_run_files(work)
     if resume:
         if not resumable:
             why = (
@@ -93,7 +98,7 @@ def run(
                 else "no checkpoint/state.json; start without --resume"
             )
             raise ConfigError(f"{out}: nothing to resume: {why}")
-        saved = checkpoint.read_state(out)
+        saved = checkpoint.read_state(work)
         now_cfg = asdict(cfg)
         if saved["config"] != now_cfg:
             keys = set(saved["config"]) | set(now_cfg)
@@ -142,8 +147,8 @@ def run(
         raise ConfigError(
             f"num_layers={cfg.num_layers}: {cfg.model} has {depth} blocks; use at most {depth}"
         )
-    if force:  # every input has been read and checked: only now remove the old run
-        checkpoint.remove_run(out)
+    if force:  # every input has been read and checked: only now clear the old run's work;
+        checkpoint.remove_run(work)  # a finished adapter in --out stays until the new one lands
 
     # the heavy imports come after the checks, so a bad input fails in about a second
     from mlx_lm.tuner.trainer import TrainingArgs, evaluate
@@ -181,13 +186,15 @@ def run(
 
     optimizer = optim.Adam(learning_rate=lr)
     if resume:
-        model.load_weights(str(out / "checkpoint" / "adapters.safetensors"), strict=False)
-        checkpoint.restore_optimizer(optimizer, model, out / "checkpoint" / "optimizer.safetensors")
+        model.load_weights(str(work / "checkpoint" / "adapters.safetensors"), strict=False)
+        checkpoint.restore_optimizer(
+            optimizer, model, work / "checkpoint" / "optimizer.safetensors"
+        )
         log(f"resuming at step {state.step} of {total}")
 
-    out.mkdir(parents=True, exist_ok=True)
+    work.mkdir(parents=True, exist_ok=True)
     adapters.write_config(
-        out,
+        work,
         num_layers=cfg.num_layers,
         lora=lora,
         model=cfg.model,
@@ -216,7 +223,7 @@ def run(
     start = state.step
     common = {
         "cfg": cfg,
-        "out": out,
+        "out": work,
         "model": model,
         "optimizer": optimizer,
         "state": state,
@@ -301,10 +308,10 @@ def run(
                 steps_per_eval=10**9,
                 steps_per_save=10**9,
                 max_seq_length=4096,
-                adapter_file=str(out / "checkpoint" / "last.safetensors"),
+                adapter_file=str(work / "checkpoint" / "last.safetensors"),
                 grad_checkpoint=cfg.grad_checkpoint,
             )
-            (out / "checkpoint").mkdir(exist_ok=True)
+            (work / "checkpoint").mkdir(exist_ok=True)
             model.train()
             try:
                 mlx_train(
@@ -363,6 +370,9 @@ def run(
         "versions": versions(("pii", "mlx", "mlx-lm")),
         "date": now(),
     }
-    adapters.write_training(out, info)
-    shutil.rmtree(out / "checkpoint", ignore_errors=True)
+    adapters.write_training(work, info)
+    shutil.rmtree(work / "checkpoint", ignore_errors=True)
+    if work != out:  # the finished adapter replaces --out's as a unit, then the work goes
+        publish.replace_dir(out, lambda d: shutil.copytree(work, d))
+        shutil.rmtree(work, ignore_errors=True)
     return info
