@@ -74,7 +74,8 @@ def workdir(out: Path) -> Path:
     out = Path(out)
     if any((out / name).exists() for name in ("checkpoint", "checkpoint.tmp", "checkpoint.old")):
         return out
-    return out.parent / f".{out.name}.run"
+    named = out if out.name else out.resolve()  # "--out ." names the current folder
+    return named.parent / f".{named.name}.run"
 
 
 def read_state(out: Path) -> dict[str, Any]:
