@@ -61,9 +61,11 @@ def run(
     log: Callable[[str], None] = print,
     stop_if: Callable[[list[dict[str, Any]]], str | None] | None = None,
 ) -> dict[str, Any]:
-    """Train (or resume) an adapter into `out`; returns training.json's content. `force`
-    starts over in an `out` that holds an adapter: after every input is checked, it removes
-    the files a run writes there, and refuses a folder holding anything else. `stop_if`
+    """Train (or resume) an adapter into `out`; returns training.json's content. The run
+    works in `checkpoint.workdir(out)` and its finished adapter replaces `out` as a unit.
+    `force` starts over where `out` holds an adapter (it stays whole until the new one lands)
+    or a stopped run (cleared once every input is checked), and refuses an `out` holding
+    anything else. `stop_if`
     (a sweep's pruning rule) sees the validation history after each evaluation and stops the
     run when it gives a reason."""
     from pii.golden.schema import read_records
