@@ -27,6 +27,15 @@ def data(tmp_path):
     )
 
 
+def _finished(out, info):
+    """What a finished run leaves: its training.json beside the adapter files."""
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "training.json").write_text(json.dumps(info))
+    for name in ("adapter_config.json", "adapters.safetensors"):
+        (out / name).write_text("{}")
+    return info
+
+
 def plan(tmp_path, text, model="m", depth=lambda m: 30):
     f = tmp_path / "sweep.yaml"
     f.write_text(text.replace("fixed: {", f"fixed: {{model: '{model}', "))
@@ -101,11 +110,7 @@ def test_sweep_resumes_and_chooses_on_validation(tmp_path, data):
             "peak_memory_gb": 0.1, "stopped_early": False, "training_path": "fast",
             "train_sha256": sha256_file(train), "valid_sha256": sha256_file(valid),
         }  # fmt: skip
-        out.mkdir(parents=True, exist_ok=True)
-        (out / "training.json").write_text(json.dumps(info))
-        for name in ("adapter_config.json", "adapters.safetensors"):
-            (out / name).write_text("{}")
-        return info
+        return _finished(out, info)
 
     p = plan(tmp_path, GOOD)
     with pytest.raises(KeyboardInterrupt):
@@ -179,11 +184,7 @@ def test_a_sweep_with_pruning_gives_later_runs_the_rule(tmp_path, data):
             "history": history, "threshold": 0.5, "pruned": pruned,
             "train_sha256": sha256_file(train), "valid_sha256": sha256_file(valid),
         }  # fmt: skip
-        out.mkdir(parents=True, exist_ok=True)
-        (out / "training.json").write_text(json.dumps(info))
-        for name in ("adapter_config.json", "adapters.safetensors"):
-            (out / name).write_text("{}")
-        return info
+        return _finished(out, info)
 
     p = plan(tmp_path, GOOD.replace("configs:", "prune: {after_evals: 2, margin: 0.1}\nconfigs:"))
     summary = sweep.run(p, tmp_path / "s", *data, log=print, trainer=fake_train)
