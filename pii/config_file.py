@@ -42,8 +42,11 @@ def read_settings(path: str | Path, known: Iterable[str]) -> dict[str, Any]:
     known = sorted(known)
     unknown = sorted(set(data) - set(known), key=str)
     if unknown:
-        shown = ", ".join(
-            k if str(k).isprintable() and isinstance(k, str) else repr(k) for k in unknown
-        )
-        raise ConfigError(f"{path}: unknown key(s) {shown}; known: {', '.join(known)}")
+        raise ConfigError(f"{path}: unknown key(s) {show_keys(unknown)}; known: {', '.join(known)}")
     return data
+
+
+def show_keys(keys: Iterable[Any]) -> str:
+    """Keys for a message: as written when they are plain text, else quoted (a key holding a
+    newline or not a string must not break the one-line message)."""
+    return ", ".join(k if isinstance(k, str) and k.isprintable() else repr(k) for k in keys)

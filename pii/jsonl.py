@@ -124,13 +124,16 @@ def write_atomic(path: str | Path, data: str | bytes) -> None:
     try:
         _write_atomic(path, data)
     except OSError as e:
-        if path.is_dir():
-            why = "is a folder; give a file name"
-        elif any(p.exists() and not p.is_dir() for p in path.parents):
-            why = "a file stands where a folder of this path should be"
-        else:
-            why = e.strerror or type(e).__name__
+        why = "is a folder; give a file name" if path.is_dir() else unwritable(path, e)
         raise DataError(f"{path}: cannot write ({why}); nothing was changed") from None
+
+
+def unwritable(path: Path, error: OSError) -> str:
+    """Why `path` could not be written: a file standing where one of its folders should be,
+    else the system's reason."""
+    if any(p.exists() and not p.is_dir() for p in path.parents):
+        return "a file stands where a folder of this path should be"
+    return error.strerror or type(error).__name__
 
 
 def _write_atomic(path: Path, data: str | bytes) -> None:

@@ -27,7 +27,7 @@ from pathlib import Path
 
 from pii.errors import ConfigError, DataError
 from pii.hashing import sha256_bytes, sha256_file
-from pii.jsonl import current_umask
+from pii.jsonl import current_umask, unwritable
 
 MANIFEST = "manifest.json"
 FORMAT_VERSION = 1
@@ -152,8 +152,7 @@ def check_writable(directory: str | Path, what: str) -> None:
         with tempfile.NamedTemporaryFile(dir=directory.parent, prefix=".pii-write-check-"):
             pass
     except OSError as e:
-        blocked = any(p.exists() and not p.is_dir() for p in directory.parents)
-        why = "a file stands where a folder should be" if blocked else e.strerror or str(e)
+        why = unwritable(directory, e)
         raise ConfigError(
             f"{directory}: cannot write there ({why}); choose another --out"
         ) from None

@@ -13,7 +13,7 @@ from typing import Any
 
 from pii.classifiers import prompts
 from pii.classifiers.windows import DEFAULT_OVERLAP
-from pii.config_file import read_settings
+from pii.config_file import read_settings, show_keys
 from pii.errors import ConfigError
 
 
@@ -55,10 +55,7 @@ class TrainConfig:
         data.update({k: v for k, v in (overrides or {}).items() if v is not None})
         unknown = sorted(set(data) - set(known), key=str)
         if unknown:
-            shown = ", ".join(
-                k if str(k).isprintable() and isinstance(k, str) else repr(k) for k in unknown
-            )
-            raise ConfigError(f"options: unknown key(s) {shown}")
+            raise ConfigError(f"options: unknown key(s) {show_keys(unknown)}")
         cfg = cls(**data)
         cfg.validate(str(path or "options"))
         return cfg
