@@ -45,6 +45,11 @@ def fixed_texts(path: Path, n: int) -> list[tuple[str, str]]:
     return [(r["id"], r["text"]) for r in records[::step][:n]]
 
 
+def _sig(x: float, digits: int = 4) -> float:
+    """x to `digits` significant figures: a floor of 0.02 ms keeps its precision."""
+    return float(f"{x:.{digits}g}")
+
+
 def _row(name: str, mode: str, seconds: list[float], tokens: list[int], floor_s: list[float]):
     ms = [s * 1000 for s in seconds]
     per_text = float(np.mean(ms))
@@ -52,9 +57,9 @@ def _row(name: str, mode: str, seconds: list[float], tokens: list[int], floor_s:
     row = {
         "classifier": name,
         "mode": mode,
-        "ms_per_text": round(per_text, 2),
-        "floor_ms_per_text": round(floor_ms, 2),
-        "floor_fraction": round(floor_ms / per_text, 4) if per_text else None,
+        "ms_per_text": _sig(per_text),
+        "floor_ms_per_text": _sig(floor_ms),
+        "floor_fraction": _sig(floor_ms / per_text) if per_text else None,
         "tokens_per_text": round(float(np.mean(tokens)), 1),
         "tokens_per_s": round(sum(tokens) / sum(seconds), 1) if sum(seconds) else None,
     }
