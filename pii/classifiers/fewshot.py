@@ -24,7 +24,7 @@ from typing import Any
 
 import numpy as np
 
-from pii.classifiers import prompts, windows
+from pii.classifiers import batch_plan, prompts, windows
 from pii.classifiers.protocol import as_proba
 from pii.errors import ConfigError
 from pii.jsonl import write_atomic
@@ -245,26 +245,22 @@ class FewShotClassifier:
         )
         out = np.zeros(len(parts))
         left = list(self.windows)
-        # Group by prefix, then batch by length so padding stays small.
-        order = sorted(range(len(parts)), key=lambda i: (parts[i][0], len(parts[i][1])))
-        start = 0
-        while start < len(order):
-            prefix_ids = parts[order[start]][0]
-            batch = [order[start]]
-            while (
-                len(batch) < self.batch_size
-                and start + len(batch) < len(order)
-                and parts[order[start + len(batch)]][0] == prefix_ids
-            ):
-                batch.append(order[start + len(batch)])
-            out[batch] = self._score_batch(prefix_ids, [parts[i][1] for i in batch])
-            start += len(batch)
-            done = 0
-            for i in batch:
-                left[owner[i]] -= 1
-                done += left[owner[i]] == 0
-            if progress and (done or per_window):
-                progress(len(batch) if per_window else done)
+        # Each prefix's items apart, cut into length buckets (pii.classifiers.batch_plan).
+        by_prefix: dict[tuple[int, ...], list[int]] = {}
+        for i, (prefix_ids, _) in enumerate(parts):
+            by_prefix.setdefault(tuple(prefix_ids), []).append(i)
+        for prefix_key in sorted(by_prefix):
+            items = by_prefix[prefix_key]
+            sizes = [len(parts[i][1]) for i in items]
+            for cut in batch_plan.plan(sizes, self.batch_size):
+                batch = [items[c] for c in cut]
+                out[batch] = self._score_batch(list(prefix_key), [parts[i][1] for i in batch])
+                done = 0
+                for i in batch:
+                    left[owner[i]] -= 1
+                    done += left[owner[i]] == 0
+                if progress and (done or per_window):
+                    progress(len(batch) if per_window else done)
         self.processed_tokens = self.engine.tokens_run - run_before
         self.window_logits = out
         best = windows.best(out, self.windows)
