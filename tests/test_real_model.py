@@ -56,3 +56,21 @@ def test_prefix_cache_matches_full_prompt_on_the_real_model(engine):
     cached = FewShotClassifier(engine, cfg, pool).logits(texts)
     full = FewShotClassifier(engine, cfg, pool, prefix_cache=False).logits(texts)
     np.testing.assert_allclose(cached, full, atol=1e-3)
+
+
+def test_light_loader_matches_mlx_lm_on_the_real_model_and_adapter(engine, monkeypatch):
+    """pii.engine.light (no transformers) and mlx-lm's loader: the same prompts, token ids
+    and adapter probabilities on the embedded model and the shipped adapter."""
+    from pii.classifiers.adapter import load_adapter_classifier
+    from pii.engine import light
+    from pii.paths import project_path
+
+    texts = [PROSE, "Call Maria Lopez on +44 7700 900123.", "Version 4.2.1 ships on Tuesday."]
+    adapter = project_path("adapters/smollm2-135m")
+    ours = load_adapter_classifier(adapter)
+    monkeypatch.setenv("PII_LIGHT_LOAD", "0")
+    theirs = load_adapter_classifier(adapter)
+    assert isinstance(ours.engine.tokenizer, light.Tokenizer)
+    assert not isinstance(theirs.engine.tokenizer, light.Tokenizer)
+    assert [ours.prompt_parts(t) for t in texts] == [theirs.prompt_parts(t) for t in texts]
+    np.testing.assert_allclose(ours.predict_proba(texts), theirs.predict_proba(texts), atol=1e-4)

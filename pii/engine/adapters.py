@@ -131,17 +131,23 @@ def check_base(path: Path, info: dict[str, Any], model: str, model_dir: Path) ->
         )
 
 
-def apply_adapter(net: Any, path: Path, model: str, model_dir: Path | None = None) -> Any:
-    """Add the adapter's LoRA layers to `net` and load its weights, after the checks."""
-    from mlx_lm.tuner.utils import load_adapters
-
+def apply_adapter(
+    net: Any, path: Path, model: str, model_dir: Path | None = None, light: bool = False
+) -> Any:
+    """Add the adapter's LoRA layers to `net` and load its weights, after the checks;
+    `light`: with pii.engine.light's LoRA layers (no transformers import), else mlx-lm's."""
     from pii.engine import models
+
+    if light:
+        from pii.engine.light import attach_lora as load_adapters
+    else:
+        from mlx_lm.tuner.utils import load_adapters
 
     info = read_training(path)
     check_base(path, info, model, model_dir or models.resolve(model))
     _check_config(path, info, len(getattr(getattr(net, "model", net), "layers", [])))
     try:
-        return load_adapters(net, str(path))
+        return load_adapters(net, path if light else str(path))
     except ValueError as e:
         raise ModelError(
             f"{path}: adapter does not fit this model: {str(e).splitlines()[0]}"

@@ -108,6 +108,8 @@ class Engine:
 
     def token_offsets(self, text: str) -> list[tuple[int, int]]:
         """Character span of each token of `text` (no special tokens)."""
+        if hasattr(self.tokenizer, "offsets"):  # pii.engine.light's tokenizer
+            return self.tokenizer.offsets(text)
         hf = getattr(self.tokenizer, "_tokenizer", self.tokenizer)
         enc = hf(text, add_special_tokens=False, return_offsets_mapping=True, verbose=False)
         return [tuple(o) for o in enc["offset_mapping"]]
@@ -230,24 +232,38 @@ def load_engine(
     model: str = models.DEFAULT_MODEL, adapter: str | Path | None = None, precision: str = "auto"
 ) -> Engine:
     """Load a model by spec name, local directory or hub id; optionally apply an adapter."""
-    from mlx_lm.utils import dequantize_model, load_model, load_tokenizer
+    from pii.engine import light
 
     model_dir = models.resolve(model)
-    try:
-        net, _config = load_model(model_dir)
-        tokenizer = load_tokenizer(model_dir)
-    except (FileNotFoundError, ValueError, KeyError) as e:
-        raise ModelError(f"model '{model}' at {model_dir}: cannot load ({e})") from None
     if precision == "auto":
         precision = default_precision()
-    if precision == "float32":
-        net = dequantize_model(net)
-        net.set_dtype(mx.float32)
-    elif precision != "quantized":
+    if precision not in ("float32", "quantized"):
         raise ModelError(f"unknown precision '{precision}': use auto, float32 or quantized")
+    # A plain llama directory loads without transformers (pii.engine.light: the cold start);
+    # PII_LIGHT_LOAD=0 or anything else goes through mlx-lm's loader.
+    use_light = os.environ.get("PII_LIGHT_LOAD", "1") != "0" and light.can_load(model_dir)
+    if use_light and adapter is not None:
+        use_light = light.can_attach(Path(adapter))
+    try:
+        if use_light:
+            net = light.load_model(model_dir, dequantized=precision == "float32")
+            tokenizer = light.Tokenizer(model_dir)
+        else:
+            from mlx_lm.utils import load_model, load_tokenizer
+
+            net, _config = load_model(model_dir)
+            tokenizer = load_tokenizer(model_dir)
+    except (FileNotFoundError, ValueError, KeyError) as e:
+        raise ModelError(f"model '{model}' at {model_dir}: cannot load ({e})") from None
+    if precision == "float32":
+        if not use_light:  # the light loader has dequantized already
+            from mlx_lm.utils import dequantize_model
+
+            net = dequantize_model(net)
+        net.set_dtype(mx.float32)
     if adapter is not None:
         from pii.engine.adapters import apply_adapter
 
-        net = apply_adapter(net, Path(adapter), model, model_dir)
+        net = apply_adapter(net, Path(adapter), model, model_dir, light=use_light)
     net.eval()
     return Engine(net, tokenizer, model, model_dir)
