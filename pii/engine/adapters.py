@@ -147,7 +147,7 @@ def apply_adapter(
     check_base(path, info, model, model_dir or models.resolve(model))
     _check_config(path, info, len(getattr(getattr(net, "model", net), "layers", [])))
     try:
-        return load_adapters(net, path if light else str(path))
+        return load_adapters(net, str(path))
     except ValueError as e:
         raise ModelError(
             f"{path}: adapter does not fit this model: {str(e).splitlines()[0]}"

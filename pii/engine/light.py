@@ -275,11 +275,12 @@ class LoRALinear(nn.Module):
         return fused
 
 
-def attach_lora(net: nn.Module, adapter_dir: Path) -> nn.Module:
+def attach_lora(net: nn.Module, adapter_dir: str | Path) -> nn.Module:
     """Wrap every linear of the last `num_layers` blocks and load the adapter's weights;
     ValueError (one line per tensor) when the file does not fit the model."""
     from mlx.utils import tree_flatten, tree_unflatten
 
+    adapter_dir = Path(adapter_dir)
     config = json.loads((adapter_dir / "adapter_config.json").read_text(encoding="utf-8"))
     lora = config["lora_parameters"]
     layers = net.layers
