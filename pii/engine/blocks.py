@@ -69,7 +69,8 @@ def _attention(
         pk, pv = (mx.broadcast_to(a, (b, *a.shape[1:])) for a in past)
         k, v = mx.concatenate([pk, k], axis=2), mx.concatenate([pv, v], axis=2)
     q = q.reshape(b, groups, rep * n, -1)
-    out = cpu_ops.attention(q, k, v, mask).reshape(b, attn.n_heads, n, -1)
+    p = cpu_ops.softmax(q @ k.transpose(0, 1, 3, 2) + mask)
+    out = (p @ v).reshape(b, attn.n_heads, n, -1)
     return attn.o_proj(out.transpose(0, 2, 1, 3).reshape(b, n, -1)), own
 
 

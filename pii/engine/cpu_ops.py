@@ -1,12 +1,11 @@
-"""The exponentials of a transformer block (and attention whole), computed by NumPy on CPU.
+"""The two exponentials of a transformer block, computed by NumPy on CPU.
 
 MLX's CPU back end evaluates `exp` one element at a time: on this project's build machine
 (2 cores) `mx.exp` over 2.4M floats takes ~31 ms where NumPy's vectorised `np.exp` takes
 ~1.3 ms. In a SmolLM2 block at training shapes (8 x 194 tokens) the SiLU of the MLP and the
 softmax of attention then cost more than all seven matrix products together
-(bench/results/fast-training-smollm2-135m.json). So the SiLU and the whole attention
-(scores, softmax, weighted values) run in NumPy, and MLX's autodiff goes through custom
-VJPs written in NumPy too (attention recomputes its probabilities rather than keeping them).
+(bench/results/fast-training-smollm2-135m.json). These two ops run their exponentials in
+NumPy and keep MLX's autodiff through a custom VJP written with cheap MLX ops only.
 
 On Metal they fall back to MLX's own ops (a NumPy round trip would stall the GPU).
 Left out: the block that uses them (pii.engine.blocks).
@@ -53,32 +52,20 @@ def _silu_mul_vjp(primals, cotangent, output):  # type: ignore[no-untyped-def]
     return mx.array(d_gate), mx.array(d_up)
 
 
-def _attend(q: np.ndarray, k: np.ndarray, mask: np.ndarray) -> np.ndarray:
-    """softmax(q k^T + mask) over the last axis, in place on the scores."""
-    s = q @ k.swapaxes(-1, -2)
-    s += mask
-    s -= s.max(axis=-1, keepdims=True)
-    np.exp(s, out=s)
-    s /= s.sum(axis=-1, keepdims=True)
-    return s
-
-
 @mx.custom_function
-def _attention_np(q: mx.array, k: mx.array, v: mx.array, mask: mx.array) -> mx.array:
-    return mx.array(_attend(_np(q), _np(k), _np(mask)) @ _np(v))
+def _softmax_np(scores: mx.array) -> mx.array:
+    e = _np(scores) - _np(scores).max(axis=-1, keepdims=True)
+    np.exp(e, out=e)
+    e /= e.sum(axis=-1, keepdims=True)
+    return mx.array(e)
 
 
-@_attention_np.vjp
-def _attention_vjp(primals, cotangent, output):  # type: ignore[no-untyped-def]
-    q, k, v, mask = (_np(a) for a in primals)
-    c = _np(cotangent)
-    p = _attend(q, k, mask)  # recomputed, not kept from the forward pass
-    d_v = p.swapaxes(-1, -2) @ c
-    d_s = c @ v.swapaxes(-1, -2)
-    d_s -= (d_s * p).sum(axis=-1, keepdims=True)
-    d_s *= p
-    d_q, d_k = d_s @ k, d_s.swapaxes(-1, -2) @ q
-    return mx.array(d_q), mx.array(d_k), mx.array(d_v), mx.zeros_like(primals[3])
+@_softmax_np.vjp
+def _softmax_vjp(primals, cotangent, output):  # type: ignore[no-untyped-def]
+    p, c = _np(output), _np(cotangent)
+    d = c - (c * p).sum(axis=-1, keepdims=True)
+    d *= p
+    return (mx.array(d),)
 
 
 def use_numpy() -> bool:
@@ -93,10 +80,8 @@ def silu_mul(gate: mx.array, up: mx.array) -> mx.array:
     return gate * mx.sigmoid(gate) * up
 
 
-def attention(q: mx.array, k: mx.array, v: mx.array, mask: mx.array) -> mx.array:
-    """softmax(q k^T + mask) v over the last two axes (q: (..., n, d), k and v: (..., m, d),
-    mask: (n, m) additive). On CPU NumPy runs it whole: its stacked matrix products and
-    exponentials take about half the time of MLX's (bench/results/speed-smollm2-135m.json)."""
-    if use_numpy() and q.dtype == mx.float32:
-        return _attention_np(q, k, v, mask)
-    return mx.softmax(q @ k.swapaxes(-1, -2) + mask, axis=-1, precise=True) @ v
+def softmax(scores: mx.array) -> mx.array:
+    """Softmax over the last axis (masked entries hold -inf)."""
+    if use_numpy() and scores.dtype == mx.float32:
+        return _softmax_np(scores)
+    return mx.softmax(scores, axis=-1, precise=True)
