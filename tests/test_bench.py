@@ -142,7 +142,7 @@ def test_bench_gate_fails_with_exit_3(tiny_model, setup):
             "--latency-n",
             "2",
             "--fail-under",
-            "f1=1.01",
+            "fewshot:f1=1.01",
         ],
     )
     assert result.exit_code == 3 and "quality gate failed" in result.output
@@ -158,6 +158,9 @@ def test_bench_bad_inputs(tiny_model, setup, tmp_path):
     assert result.exit_code == 1 and "bad.jsonl:1" in result.output
     result = runner.invoke(app, ["bench", "--fail-under", "f1"])
     assert result.exit_code == 2 and "[CLASSIFIER:]METRIC=VALUE" in result.output
+    # an unprefixed gate binds the adapter: refused when the adapter is not benched
+    result = runner.invoke(app, ["bench", "--classifiers", "rules", "--fail-under", "f1=0.5"])
+    assert result.exit_code == 2 and "rules:f1=0.5" in result.output
     # issue 16: a typo in the metric was exit 3 "rules recal=None < 0.5"
     result = runner.invoke(app, ["bench", "--fail-under", "recal=0.5"])
     assert result.exit_code == 2 and "unknown metric 'recal'" in result.output

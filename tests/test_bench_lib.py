@@ -75,9 +75,14 @@ def test_gates_name_each_classifier_below_and_skip_score_metrics_without_scores(
     base, adapter = flags_everything(records), nearly_perfect(records)
     data = bench.run([("fewshot", lambda: base), ("adapter", lambda: adapter)], records).data
     Gate = bench.Gate
-    assert bench.gate_failures(data, [Gate(None, "f1", 0.9)]) == ["everything f1=0.6667 < 0.9"]
-    assert bench.gate_failures(data, [Gate(None, "f1", 0.5)]) == []
+    assert bench.gate_failures(data, [Gate("fewshot", "f1", 0.9)]) == [
+        "everything f1=0.6667 < 0.9"
+    ]
+    assert bench.gate_failures(data, [Gate("fewshot", "f1", 0.5)]) == []
     assert bench.gate_failures(data, [Gate("adapter", "f1", 0.9)]) == []  # only the adapter
+    assert bench.gate_failures(data, [Gate(None, "f1", 0.9)]) == []  # unprefixed: the adapter
+    swapped = bench.run([("fewshot", lambda: adapter), ("adapter", lambda: base)], records).data
+    assert bench.gate_failures(swapped, [Gate(None, "f1", 0.9)]) == ["everything f1=0.6667 < 0.9"]
     oracle = FakeClassifier("oracle", {r["text"]: 0.0 for r in records}, has_scores=False)
     data = bench.run([("apple-fm", lambda: oracle)], records).data
     # a gate without a classifier binds the verdict's arms, never a reference row
@@ -127,15 +132,15 @@ def test_cli_bench_on_fake_arms_gate_exit_code(records, tmp_path, fake_kinds, mo
 
     data = tmp_path / "test.jsonl"
     data.write_text("".join(json.dumps(r) + "\n" for r in records))
-    fake_kinds["fewshot"] = flags_everything(records)
-    fake_kinds["adapter"] = nearly_perfect(records)
+    fake_kinds["fewshot"] = nearly_perfect(records)
+    fake_kinds["adapter"] = flags_everything(records)
     monkeypatch.setattr(cli_bench, "cold_start", lambda *a: None)  # no subprocess
     args = ["bench", "--data", str(data), "--out", str(tmp_path / "out")]
     args += ["--classifiers", "fewshot,adapter", "--latency-n", "2", "--sweep-n", "0"]
     result = CliRunner().invoke(app, [*args, "--fail-under", "f1=0.9"])
     assert result.exit_code == 3, result.output
     assert "quality gate failed: everything f1=0.6667 < 0.9" in result.output
-    assert "verdict: worth it" in result.output
+    assert "verdict: not worth it" in result.output
     assert (tmp_path / "out" / "report.html").exists()
     result = CliRunner().invoke(app, [*args, "--fail-under", "f1=0.5"])
     assert result.exit_code == 0, result.output

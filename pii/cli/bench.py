@@ -39,7 +39,7 @@ DEFAULT_OOD = Path("golden/ood.jsonl")  # benched beside the golden test set
 def _gates(specs: list[str], kinds: list[str]) -> list:
     """Parse `--fail-under [CLASSIFIER:]METRIC=VALUE`; a usage error names what is wrong."""
     from pii.errors import UsageError
-    from pii.study.bench import GATE_METRICS, Gate
+    from pii.study.bench import DEFAULT_GATED, GATE_METRICS, Gate
 
     gates = []
     for spec in specs:
@@ -60,6 +60,11 @@ def _gates(specs: list[str], kinds: list[str]) -> list:
         if colon and kind not in kinds:
             raise UsageError(
                 f"--fail-under '{spec}': '{kind}' is not benched; --classifiers is {', '.join(kinds)}"
+            )
+        if not colon and DEFAULT_GATED not in kinds:
+            raise UsageError(
+                f"--fail-under '{spec}': without a classifier it applies to the {DEFAULT_GATED}, "
+                f"which is not benched; name one, e.g. {kinds[0]}:{head.strip()}={value}"
             )
         gates.append(Gate(kind or None, metric, number))
     return gates
@@ -183,7 +188,7 @@ def bench(
         list[str] | None,
         typer.Option(
             help="Quality gate [CLASSIFIER:]METRIC=VALUE (repeatable): exit 3 when below. "
-            "Without CLASSIFIER it applies to fewshot and adapter (the verdict's arms); "
+            "Without CLASSIFIER it applies to the adapter; "
             "metrics: f1, f2, recall, precision, accuracy, auroc."
         ),
     ] = None,

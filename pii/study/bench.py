@@ -170,20 +170,21 @@ def summary(report: Report) -> dict[str, Any]:
     return brief(data) | ({"ood": brief(data["ood"])} if "ood" in data else {})
 
 
+DEFAULT_GATED = "adapter"  # what an unprefixed gate binds: the model under study
 SCORE_METRICS = ("auroc",)  # a gate on these skips decision-only classifiers
 GATE_METRICS = ("f1", "f2", "recall", "precision", "accuracy", "auroc")  # higher is better
 
 
 @dataclass(frozen=True)
 class Gate:
-    """`--fail-under [CLASSIFIER:]METRIC=VALUE`: without a classifier, the verdict's arms."""
+    """`--fail-under [CLASSIFIER:]METRIC=VALUE`: without a classifier, the adapter."""
 
     kind: str | None
     metric: str
     value: float
 
     def applies_to(self, kind: str) -> bool:
-        return kind == self.kind if self.kind else kind in PAIR
+        return kind == (self.kind or DEFAULT_GATED)
 
 
 def gate_failures(data: dict[str, Any], gates: Sequence[Gate]) -> list[str]:
