@@ -7,6 +7,11 @@ softmax of attention then cost more than all seven matrix products together
 (bench/results/fast-training-smollm2-135m.json). These two ops run their exponentials in
 NumPy and keep MLX's autodiff through a custom VJP written with cheap MLX ops only.
 
+Only elementwise work belongs here, never a matrix product: NumPy's products run on NumPy's
+own OpenBLAS thread pool beside the one MLX uses, and on 2 cores the two pools' threads take
+the cores from each other (attention whole in NumPy, faster alone, made scoring 2-3x slower
+in the pipeline: docs/speed.md).
+
 On Metal they fall back to MLX's own ops (a NumPy round trip would stall the GPU).
 Left out: the block that uses them (pii.engine.blocks).
 """
