@@ -47,3 +47,13 @@ def test_cli_table_and_json(tmp_path):
     )
     assert probe["diff"] == pytest.approx(-0.2) and probe["clear"] is True
     assert data["a"]["model"] == "smollm2-135m"
+
+
+def test_cli_takes_bench_folders_as_well_as_their_report_files(tmp_path):
+    (tmp_path / "b").mkdir()
+    (tmp_path / "b" / "report.json").write_text(REPORT.read_text())
+    result = CliRunner().invoke(app, ["compare", str(REPORT.parent), str(tmp_path / "b")])
+    assert result.exit_code == 0, result.output
+    assert "B - A [95% CI]" in result.stdout
+    result = CliRunner().invoke(app, ["compare", str(tmp_path), str(REPORT)])  # no report.json
+    assert result.exit_code == 1 and "report.json" in result.output

@@ -313,8 +313,12 @@ def bench(
 
 @handle_errors
 def compare(
-    a: Annotated[Path, typer.Argument(help="First report.json (e.g. the embedded model).")],
-    b: Annotated[Path, typer.Argument(help="Second report.json (e.g. a 3B model on a Mac).")],
+    a: Annotated[
+        Path, typer.Argument(help="First bench folder or its report.json (e.g. the embedded model).")
+    ],
+    b: Annotated[
+        Path, typer.Argument(help="Second bench folder or its report.json (e.g. a 3B model on a Mac).")
+    ],
     as_json: Annotated[bool, typer.Option("--json", help="Print the differences as JSON.")] = False,
 ) -> None:
     """Compare two saved bench runs: one table of differences (B - A) with 95% intervals.
@@ -325,6 +329,7 @@ def compare(
     from pii.report_format import read_report
     from pii.study.compare import differences
 
+    a, b = (p / "report.json" if p.is_dir() else p for p in (a, b))  # a bench folder or its file
     reports = [read_report(path) for path in (a, b)]
     rows = differences(*reports)
     envs = [r["environment"] for r in reports]
