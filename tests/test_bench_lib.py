@@ -75,9 +75,7 @@ def test_gates_name_each_classifier_below_and_skip_score_metrics_without_scores(
     base, adapter = flags_everything(records), nearly_perfect(records)
     data = bench.run([("fewshot", lambda: base), ("adapter", lambda: adapter)], records).data
     Gate = bench.Gate
-    assert bench.gate_failures(data, [Gate("fewshot", "f1", 0.9)]) == [
-        "everything f1=0.6667 < 0.9"
-    ]
+    assert bench.gate_failures(data, [Gate("fewshot", "f1", 0.9)]) == ["everything f1=0.6667 < 0.9"]
     assert bench.gate_failures(data, [Gate("fewshot", "f1", 0.5)]) == []
     assert bench.gate_failures(data, [Gate("adapter", "f1", 0.9)]) == []  # only the adapter
     assert bench.gate_failures(data, [Gate(None, "f1", 0.9)]) == []  # unprefixed: the adapter

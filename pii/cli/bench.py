@@ -314,10 +314,12 @@ def bench(
 @handle_errors
 def compare(
     a: Annotated[
-        Path, typer.Argument(help="First bench folder or its report.json (e.g. the embedded model).")
+        Path,
+        typer.Argument(help="First bench folder or its report.json (e.g. the embedded model)."),
     ],
     b: Annotated[
-        Path, typer.Argument(help="Second bench folder or its report.json (e.g. a 3B model on a Mac).")
+        Path,
+        typer.Argument(help="Second bench folder or its report.json (e.g. a 3B model on a Mac)."),
     ],
     as_json: Annotated[bool, typer.Option("--json", help="Print the differences as JSON.")] = False,
 ) -> None:

@@ -303,7 +303,9 @@ def attach_lora(net: nn.Module, adapter_dir: str | Path) -> nn.Module:
         if name not in params or w.shape != params[name].shape
     ]  # fmt: skip
     if errors:
-        raise ValueError(f"Adapter at {adapter_dir} contains incompatible tensors:\n" + "\n".join(errors))
+        raise ValueError(
+            f"Adapter at {adapter_dir} contains incompatible tensors:\n" + "\n".join(errors)
+        )
     net.load_weights(list(weights.items()), strict=False)
     mx.eval(net.parameters())
     return net
