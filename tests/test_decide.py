@@ -273,6 +273,7 @@ def test_cli_terminal_output_and_files(tmp_path):
     assert not re.search(r"\b(test|valid|train|ood)-\d{6}\b", result.output)
     saved = json.loads((tmp_path / "out/decision.json").read_text(encoding="utf-8"))
     assert saved["decisions"][0]["verdict"] == "keep prompting"
+    assert saved["format_version"] == 1  # every JSON artifact says which format it is
     md = (tmp_path / "out/decision.md").read_text(encoding="utf-8")
     assert (
         "### The four questions" in md and "| 4 | Enough calls to repay training? | **no** |" in md

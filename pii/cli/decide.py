@@ -20,7 +20,7 @@ from pii.cli.base import err, handle_errors, out
 from pii.config_file import read_settings
 from pii.errors import DataError
 from pii.render.decision import cost_rows, training_line, write
-from pii.study.decide import KEYS, Decision, Supplied
+from pii.study.decide import FORMAT_VERSION, KEYS, Decision, Supplied
 
 D = Supplied()  # the defaults, for the help texts
 
@@ -145,7 +145,9 @@ def decide(
         )
     try:  # strict JSON: a NaN or Infinity would make the file unreadable elsewhere
         body = json.dumps(
-            {"decisions": [d.to_dict() for d in decisions]}, indent=2, allow_nan=False
+            {"format_version": FORMAT_VERSION, "decisions": [d.to_dict() for d in decisions]},
+            indent=2,
+            allow_nan=False,
         )
     except ValueError:
         raise DataError("the decision holds a non-finite number; check the inputs") from None

@@ -30,6 +30,8 @@ from pii.errors import ConfigError
 from pii.render.tables import money
 from pii.study.evidence import Classifier, Measured
 
+FORMAT_VERSION = 1  # of decision.json: {format_version, decisions: [Decision.to_dict()]}
+
 STABLE_MAX_RETRAINS = 2.0  # requirements changing more than twice a year are not stable
 MIN_LABELLED = 500
 BASES = ("latency", "throughput")
