@@ -73,6 +73,10 @@ def plan(tmp_path, text, model="m", depth=lambda m: 30):
             "fixed: {}\nprune: {after_evals: true, margin: 0.1}\nconfigs: [{name: a}]\n",
             "prune.after_evals must be",
         ),
+        # found by make fuzz: keys that are not strings (TypeError tracebacks before)
+        ("fixed: {}\n1: x\nfoo: y\nconfigs: [{name: a}]\n", "unknown key.*1, foo"),
+        ("fixed: {}\nconfigs: [{name: a, ~: ~}]\n", "config 'a'.*None.*not recipe key names"),
+        ("fixed: {3: 4}\nconfigs: [{name: a}]\n", "config 'a'.*3.*not recipe key names"),
     ],
 )
 def test_bad_sweep_files_are_refused_before_training_with_the_key_named(tmp_path, text, message):

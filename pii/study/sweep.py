@@ -94,9 +94,9 @@ def read(path: Path, depth: Callable[[str], int] | None = None) -> Sweep:
         raise ConfigError(f"{path}: not valid YAML ({str(e).splitlines()[0]})") from None
     if not isinstance(data, dict):
         raise ConfigError(f"{path}: expected a mapping with keys {', '.join(TOP_KEYS)}")
-    unknown = sorted(set(data) - set(TOP_KEYS))
+    unknown = sorted(map(str, set(data) - set(TOP_KEYS)))  # YAML keys may be numbers or null
     if unknown:
-        raise ConfigError(f"{path}: unknown key(s) {', '.join(map(str, unknown))}; use {TOP_KEYS}")
+        raise ConfigError(f"{path}: unknown key(s) {', '.join(unknown)}; use {TOP_KEYS}")
     fixed = data.get("fixed") or {}
     configs = data.get("configs")
     prune = data.get("prune")
@@ -131,6 +131,11 @@ def read(path: Path, depth: Callable[[str], int] | None = None) -> Sweep:
         if name in {n for n, _ in out}:
             raise ConfigError(f"{path}: configs[{i}]: name '{name}' is used twice")
         overrides = fixed | {k: v for k, v in item.items() if k != "name"}
+        odd = sorted(repr(k) for k in overrides if not isinstance(k, str))
+        if odd:
+            raise ConfigError(
+                f"{path}: config '{name}': key(s) {', '.join(odd)} are not recipe key names"
+            )
         try:
             cfg = TrainConfig.from_file(base, overrides)
             cfg = _nulls(cfg, [k for k, v in overrides.items() if v is None])
