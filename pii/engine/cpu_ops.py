@@ -5,7 +5,7 @@ MLX's CPU back end evaluates `exp` one element at a time: on this project's buil
 ~1.3 ms. In a SmolLM2 block at training shapes (8 x 194 tokens) the SiLU of the MLP and the
 softmax of attention then cost more than all seven matrix products together
 (bench/results/fast-training-smollm2-135m.json). These two ops run their exponentials in
-NumPy and keep MLX's autodiff through a custom VJP written with cheap MLX ops only.
+NumPy, and MLX's autodiff goes through custom VJPs written in NumPy too (elementwise).
 
 Only elementwise work belongs here, never a matrix product: NumPy's products run on NumPy's
 own OpenBLAS thread pool beside the one MLX uses, and on 2 cores the two pools' threads take
