@@ -93,6 +93,16 @@ def measure(clf: Any, name: str, texts: list[str], gflops: float, bulk: int) -> 
     return rows
 
 
+def process_wall(cmd: list[str], label: str) -> float:
+    """Wall seconds of one fresh process running `cmd` in the project root."""
+    t0 = time.perf_counter()
+    done = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=600)
+    wall = time.perf_counter() - t0
+    if done.returncode != 0:
+        raise SystemExit(f"{label}: exit {done.returncode}: {done.stderr[-300:]}")
+    return wall
+
+
 def cold_starts(model: str, repeats: int) -> dict[str, Any]:
     """Wall seconds (median of `repeats`) of fresh processes: the CLI and the API."""
     pii = [sys.executable, "-m", "pii"]
@@ -115,13 +125,7 @@ def cold_starts(model: str, repeats: int) -> dict[str, Any]:
     }
     out = {}
     for label, cmd in commands.items():
-        walls = []
-        for _ in range(repeats):
-            t0 = time.perf_counter()
-            done = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=600)
-            walls.append(time.perf_counter() - t0)
-            if done.returncode != 0:
-                raise SystemExit(f"{label}: exit {done.returncode}: {done.stderr[-300:]}")
+        walls = [process_wall(cmd, label) for _ in range(repeats)]
         out[label] = {
             "median_s": round(statistics.median(walls), 3),
             "runs": [round(w, 3) for w in walls],
