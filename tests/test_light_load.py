@@ -78,6 +78,27 @@ def quantized_model(tiny_model, tmp_path):
     return out
 
 
+def test_an_adapter_attaches_to_a_quantized_base_as_mlx_lm_attaches_it(
+    tiny_adapter, quantized_model
+):
+    """The Mac path (weights kept 4-bit): the light loader once wrapped plain linears only, so
+    an adapter on a quantized base failed to load (found by scripts/rehearse_3b.py)."""
+    from mlx_lm.tuner.utils import load_adapters
+    from mlx_lm.utils import load_model
+
+    adapter = tiny_adapter[0]
+    x = mx.array([[5, 17, 42, 7, 99]])
+    base = light.load_model(quantized_model)(x)
+    ours = light.attach_lora(light.load_model(quantized_model), adapter)
+    theirs = load_adapters(load_model(quantized_model)[0], str(adapter))
+    np.testing.assert_allclose(ours(x), theirs(x), atol=1e-4)
+    assert float(mx.abs(ours(x) - base).max()) > 1e-3  # the adapter is really there
+    layer = ours.layers[-1].self_attn.q_proj
+    assert type(layer.linear).__name__ == "QuantizedLinear"
+    h = mx.random.normal((3, layer.lora_a.shape[0]))
+    np.testing.assert_allclose(layer.fuse()(h), layer(h), atol=1e-4)  # fused into float
+
+
 def test_a_quantized_model_is_dequantized_once_and_kept(quantized_model, monkeypatch, tmp_path):
     monkeypatch.setenv("PII_CACHE", str(tmp_path / "own-cache"))  # others' entries not counted
     ours, theirs = _both(monkeypatch, quantized_model)

@@ -251,11 +251,14 @@ def _raise(message: str) -> None:
 
 
 class LoRALinear(nn.Module):
-    """A linear layer plus a low-rank update: mlx-lm's LoRALinear, for inference."""
+    """A linear layer (plain or 4/8-bit) plus a low-rank update: mlx-lm's LoRALinear, for
+    inference."""
 
-    def __init__(self, linear: nn.Linear, rank: int, scale: float) -> None:
+    def __init__(self, linear: nn.Linear | nn.QuantizedLinear, rank: int, scale: float) -> None:
         super().__init__()
         out_dims, in_dims = linear.weight.shape
+        if isinstance(linear, nn.QuantizedLinear):  # packed: 32 // bits values a word
+            in_dims = in_dims * 32 // linear.bits
         self.linear = linear
         self.scale = scale
         self.lora_a = mx.zeros((in_dims, rank))
@@ -266,8 +269,12 @@ class LoRALinear(nn.Module):
         return self.linear(x) + (self.scale * z).astype(x.dtype)
 
     def fuse(self) -> nn.Linear:
-        """A plain linear with the update folded into its weight."""
+        """A plain (float) linear with the update folded into its weight; a quantized base is
+        dequantized first, never re-quantized (that would round a small update away)."""
         weight = self.linear.weight
+        if isinstance(self.linear, nn.QuantizedLinear):
+            q = self.linear
+            weight = mx.dequantize(weight, q.scales, q.biases, q.group_size, q.bits)
         fused = nn.Linear(weight.shape[1], weight.shape[0], bias="bias" in self.linear)
         fused.weight = weight + ((self.scale * self.lora_b.T) @ self.lora_a.T).astype(weight.dtype)
         if "bias" in self.linear:
@@ -288,7 +295,7 @@ def attach_lora(net: nn.Module, adapter_dir: str | Path) -> nn.Module:
         wrapped = [
             (name, LoRALinear(m, int(lora["rank"]), float(lora["scale"])))
             for name, m in layer.named_modules()
-            if isinstance(m, nn.Linear)
+            if isinstance(m, (nn.Linear, nn.QuantizedLinear))
         ]
         if wrapped:
             layer.update_modules(tree_unflatten(wrapped))
