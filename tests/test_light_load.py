@@ -99,6 +99,20 @@ def test_an_adapter_attaches_to_a_quantized_base_as_mlx_lm_attaches_it(
     np.testing.assert_allclose(layer.fuse()(h), layer(h), atol=1e-4)  # fused into float
 
 
+def test_a_quantized_model_counts_the_parameters_of_its_float_self(tiny_adapter, quantized_model):
+    """The compute floor's parameter count: packed 4-bit words, scales and biases once made a
+    3B model count as 0.44B (scripts/rehearse_3b.py); LoRA's parameters never count."""
+    from pii.engine.mlx_engine import non_embedding_params
+
+    plain, packed = (
+        light.load_model(quantized_model, dequantized=True),
+        light.load_model(quantized_model),
+    )
+    assert non_embedding_params(packed) == non_embedding_params(plain) > 0
+    with_lora = light.attach_lora(light.load_model(quantized_model), tiny_adapter[0])
+    assert non_embedding_params(with_lora) == non_embedding_params(plain)
+
+
 def test_a_quantized_model_is_dequantized_once_and_kept(quantized_model, monkeypatch, tmp_path):
     monkeypatch.setenv("PII_CACHE", str(tmp_path / "own-cache"))  # others' entries not counted
     ours, theirs = _both(monkeypatch, quantized_model)

@@ -43,14 +43,23 @@ def metal_available() -> bool:
 
 
 def non_embedding_params(model: nn.Module) -> int:
-    """Parameters a token passes through, less the embedding, the LM head and LoRA's."""
-    from mlx.utils import tree_flatten
-
-    return sum(
-        p.size
-        for n, p in tree_flatten(model.parameters())
-        if "embed_tokens" not in n and "lm_head" not in n and "lora" not in n
-    )
+    """Parameters a token passes through, less the embedding, the LM head and LoRA's. A
+    quantized layer counts its weights as stored unpacked (32 // bits to a packed word), not
+    its words, scales and biases: the same count as the float model's."""
+    count = 0
+    for name, m in model.named_modules():
+        if "embed_tokens" in name or "lm_head" in name or "lora" in name:
+            continue
+        own = m.parameters()
+        for key, p in own.items():
+            if not isinstance(p, mx.array) or "lora" in key:
+                continue  # a child module's parameters are counted with that module
+            if isinstance(m, nn.QuantizedLinear):
+                count += p.size * 32 // m.bits if key == "weight" else 0
+                count += p.size if key == "bias" else 0
+            else:
+                count += p.size
+    return count
 
 
 def device_name() -> str:
