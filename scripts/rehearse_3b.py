@@ -269,6 +269,41 @@ def commands(work: Path, shape: str) -> dict[str, list[str]]:
     }  # fmt: skip
 
 
+def train_figures(work: Path, config: dict) -> dict:
+    """The training step as measured, and its compute: per token, a forward through every
+    block, the adapted blocks' forward again (gradient checkpointing) and their backward
+    (twice a forward), plus the tied head's full-vocabulary logits and their backward."""
+    try:
+        info = json.loads((work / "adapter" / "training.json").read_text())
+    except (OSError, ValueError):
+        return {}
+    d, n_blocks = config["hidden_size"], config["num_hidden_layers"]
+    adapted = info["config"]["num_layers"]
+    per_block = (
+        2 * d * config["num_attention_heads"] * config["head_dim"]
+        + 2 * d * config["num_key_value_heads"] * config["head_dim"]
+        + 3 * d * config["intermediate_size"]
+    )
+    passes = n_blocks + (3 if info["config"].get("grad_checkpoint") else 2) * adapted
+    flop_per_token = 2 * per_block * passes + 3 * 2 * d * config["vocab_size"]
+    tokens_per_step = info["input_tokens"] / info["steps"]
+    step_s = info["train_seconds"] / info["steps"]
+    flop_step = flop_per_token * tokens_per_step
+    return {
+        "steps": info["steps"],
+        "batch_size": info["config"]["batch_size"],
+        "tokens_per_step": round(tokens_per_step, 1),
+        "seconds_per_step": round(step_s, 1),
+        "tflop_per_step": round(flop_step / 1e12, 3),
+        "gflop_per_s": round(flop_step / step_s / 1e9, 2),
+        "tflop_per_token": round(flop_per_token / 1e12, 5),
+        "trainable_parameters": info["trainable_parameters"],
+        "mlx_peak_memory_gb": info["peak_memory_gb"],
+        "eval_seconds": info["best"].get("eval_seconds"),
+        "val_texts": info["n_valid_scored"],
+    }
+
+
 def fuse_check(rows: dict[str, dict]) -> dict:
     """How far each fuse lands from the adapter's scores, beside how far a dropped adapter does."""
     import numpy as np
@@ -336,13 +371,15 @@ def previous_rows(out: Path, shape: str) -> dict[str, dict]:
 
 
 def write_report(out: Path, args: argparse.Namespace, rows: dict[str, dict]) -> None:
+    config = _config(args.shape)
     report = {
         "shape": args.shape,
-        "config": _config(args.shape),
+        "config": config,
         "quantization": QUANT,
         "cpu_count": os.cpu_count(),
         "mem_limit_gb": args.mem_limit_gb,
         "stages": list(rows.values()),
+        "train": train_figures(args.work.resolve(), config) if "train" in rows else {},
         "fuse_check": fuse_check(rows),
     }
     tmp = out.with_suffix(".tmp")

@@ -29,6 +29,7 @@ def test_the_rehearsal_runs_every_stage_on_a_tiny_shape(tmp_path):
     assert list(stages) == ["build", "load", "train", "score", "fuse", "bench", "export"]
     assert all(row["status"] == "ok" and row["peak_rss_gb"] > 0 for row in stages.values())
     assert report["config"]["vocab_size"] == 128256 and report["quantization"]["bits"] == 4
+    assert report["train"]["steps"] == 2 and report["train"]["tflop_per_step"] > 0
     gap = report["fuse_check"]["max_abs_logit_gap_from_adapter"]
     assert gap["fused_float32"] < 1e-3  # pii's fuse keeps the adapter's scores
     assert gap["base_q"] > 100 * gap["fused_float32"]  # a dropped adapter would be caught
