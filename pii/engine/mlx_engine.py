@@ -46,19 +46,17 @@ def non_embedding_params(model: nn.Module) -> int:
     """Parameters a token passes through, less the embedding, the LM head and LoRA's. A
     quantized layer counts its weights as stored unpacked (32 // bits to a packed word), not
     its words, scales and biases: the same count as the float model's."""
+    from mlx.utils import tree_flatten
+
+    bits = {n: m.bits for n, m in model.named_modules() if isinstance(m, nn.QuantizedLinear)}
     count = 0
-    for name, m in model.named_modules():
+    for name, p in tree_flatten(model.parameters()):
         if "embed_tokens" in name or "lm_head" in name or "lora" in name:
             continue
-        own = m.parameters()
-        for key, p in own.items():
-            if not isinstance(p, mx.array) or "lora" in key:
-                continue  # a child module's parameters are counted with that module
-            if isinstance(m, nn.QuantizedLinear):
-                count += p.size * 32 // m.bits if key == "weight" else 0
-                count += p.size if key == "bias" else 0
-            else:
-                count += p.size
+        owner, leaf = name.rsplit(".", 1)
+        if owner in bits and leaf in ("scales", "biases"):
+            continue
+        count += p.size * 32 // bits[owner] if owner in bits and leaf == "weight" else p.size
     return count
 
 
