@@ -183,13 +183,19 @@ CHILDREN = {"build": build, "load": load, "score": score, "fuse": fuse}
 
 # -- the parent: stages as measured processes ---------------------------------------------------
 def _rss_gb(pid: int) -> float:
+    """Resident memory of a process and all its descendants (`pii bench` starts a fresh
+    `pii classify` to time a cold start), in GB."""
+    total = 0.0
     try:
         for line in Path(f"/proc/{pid}/status").read_text().splitlines():
             if line.startswith("VmRSS:"):
-                return int(line.split()[1]) / 1e6
+                total += int(line.split()[1]) / 1e6
+        for task in Path(f"/proc/{pid}/task").iterdir():
+            for child in (task / "children").read_text().split():
+                total += _rss_gb(int(child))
     except OSError:
         pass
-    return 0.0
+    return total
 
 
 def run_stage(name: str, cmd: list[str], work: Path, limit_gb: float, env: dict) -> dict:
@@ -222,6 +228,8 @@ def run_stage(name: str, cmd: list[str], work: Path, limit_gb: float, env: dict)
     }
     if killed:
         row["status"] = f"stopped by the watchdog at {killed[0]:.1f} GB (--mem-limit-gb {limit_gb})"
+    elif proc.returncode == -9:
+        row["status"] = "killed by SIGKILL outside the watchdog (on Linux: the OOM killer)"
     elif proc.returncode != 0:
         tail = log.read_text(errors="replace").strip().splitlines()[-1:] or [""]
         row["status"] = f"failed: {tail[0][:300]}"

@@ -107,6 +107,25 @@ def test_one_classifier_in_memory_at_a_time_and_cold_start_injected(records):
     assert [c["cold_start_s"] for c in data["classifiers"]] == [0.25, None]
 
 
+def test_cold_start_probe_runs_after_the_classifier_is_released(records):
+    """The probe starts a fresh process that loads the model again: with the bench's own copy
+    still in memory a float32 3B (12.8 GB) twice did not fit 23 GB (the rehearsal was killed)."""
+    import weakref
+
+    alive = []
+
+    def load():
+        clf = flags_everything(records)
+        alive.append(weakref.ref(clf))
+        return clf
+
+    seen = []
+    opts = bench.Options(cold_start=lambda kind: seen.append(alive[-1]() is None) or 0.5)
+    data = bench.run([("rules", load)], records, opts, ood=records[:4]).data
+    assert seen == [True]
+    assert data["classifiers"][0]["cold_start_s"] == 0.5
+
+
 def test_write_then_rerender_gives_the_same_pages(records, tmp_path):
     from pii.render.report import rerender
 
