@@ -156,6 +156,9 @@ def test_cli_export_checks_the_package(tiny_adapter, tmp_path):
     assert result.exit_code == 0, result.output
     summary = json.loads(result.stdout)
     assert summary["check"]["n"] == 12 and summary["check"]["passed"]
+    # not a terminal: each stage is a line with its elapsed seconds, for a log file
+    assert "fusing the adapter into the base model (" in result.stderr
+    assert "checking the package on 12 texts" in result.stderr
     assert summary["network_attempts"] == before  # none during the export
     assert out.exists() and (tmp_path / "Pii.tokenizer" / "tokenizer.json").exists()
 

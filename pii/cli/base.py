@@ -150,6 +150,25 @@ def _log_lines(total: int, label: str) -> Iterator[Callable[[int], None]]:
 
 
 @contextmanager
+def stages(label: str) -> Iterator[Callable[[str], None]]:
+    """A spinner on a terminal; in a log file, one line per stage with the seconds so far.
+    Yields `update(stage)`."""
+    if err.is_terminal:
+        with err.status(label) as status:
+            yield status.update
+        return
+    import time
+
+    start = time.perf_counter()
+
+    def update(stage: str) -> None:
+        err.print(f"{stage} ({time.perf_counter() - start:.0f}s)", highlight=False, markup=False)
+
+    update(label)
+    yield update
+
+
+@contextmanager
 def progress_bar(total: int, label: str, enabled: bool = True) -> Iterator[Callable[[int], None]]:
     """A rich progress bar on stderr; yields `advance(n)`."""
     if not enabled:

@@ -9,7 +9,7 @@ from typing import Annotated
 
 import typer
 
-from pii.cli.base import EXIT_GATE, err, handle_errors, out, sub_app
+from pii.cli.base import EXIT_GATE, err, handle_errors, out, stages, sub_app
 from pii.errors import ConfigError
 
 app = sub_app("Export the adapted classifier for on-device use.")
@@ -66,8 +66,9 @@ def coreml(
     if output.suffix != ".mlpackage":
         raise ConfigError(f"{output}: the output must end in .mlpackage")
     check_writable(output, "package to write (a .mlpackage folder)")
+    lib.require_adapter(adapter)
     t0 = time.perf_counter()
-    with err.status("exporting") as status:
+    with stages("exporting") as stage:
         result = lib.export(
             adapter,
             output,
@@ -75,7 +76,7 @@ def coreml(
             precision=precision,
             target=chosen,
             max_len=max_len,
-            stage=lambda s: status.update(s),
+            stage=stage,
         )
     seconds = time.perf_counter() - t0
     summary = {
@@ -100,7 +101,7 @@ def coreml(
             longest = max((r["text"] for r in records), key=len)
             if len(reference.text_windows(longest)) > 1:
                 texts.append(longest)
-        with err.status(f"checking the package on {len(texts)} texts of {data.name}"):
+        with stages(f"checking the package on {len(texts)} texts of {data.name}"):
             summary["check"] = check.verify(result.path, reference, texts)
         summary["check"]["passed"] = check.check_passes(summary["check"], precision)
     from pii import netguard

@@ -83,17 +83,26 @@ def check_target(precision: str, target: str | None) -> tuple[str, str | None]:
     return target, None
 
 
-def load_fused(adapter: Path, model: str | None = None) -> Any:
-    """The adapter classifier (float32) with its LoRA layers fused into plain linears."""
-    from mlx.utils import tree_unflatten
-
-    from pii.classifiers.adapter import load_adapter_classifier
+def require_adapter(adapter: Path) -> None:
+    """Refuse a folder without adapter weights or a readable training record, before any
+    work starts."""
+    from pii.engine.adapters import read_training
 
     if not (adapter / "adapters.safetensors").exists():
         raise ConfigError(
             f"{adapter}: no adapter there (adapters.safetensors missing); "
             "train one with `pii train` or pass --adapter adapters/NAME"
         )
+    read_training(adapter)
+
+
+def load_fused(adapter: Path, model: str | None = None) -> Any:
+    """The adapter classifier (float32) with its LoRA layers fused into plain linears."""
+    from mlx.utils import tree_unflatten
+
+    from pii.classifiers.adapter import load_adapter_classifier
+
+    require_adapter(adapter)
     clf = load_adapter_classifier(adapter, model, precision="float32")
     net = clf.engine.model
     arch = getattr(net, "model_type", None) or getattr(net.args, "model_type", "?")
