@@ -171,3 +171,47 @@ def test_parse_sizes():
     assert study.parse_sizes("50, 100,all") == [50, 100, None]
     with pytest.raises(ConfigError):
         study.parse_sizes("0")
+
+
+def test_point_recipe_evaluates_each_size_on_its_own_clock():
+    from pii.training.recipe import TrainConfig
+
+    recipe = TrainConfig(epochs=2, batch_size=8, warmup=20, steps_per_eval=297, val_limit=None)
+    small = study.point_recipe(recipe, 50, 14, 6295, 200)
+    assert (small.train_size, small.seed, small.val_limit) == (50, 14, 200)
+    assert small.steps_per_eval == 3  # half of the 6 steps an epoch of 50 texts takes
+    assert small.warmup == 1  # a tenth of its ~12 steps, not the whole run
+    whole = study.point_recipe(recipe, None, 13, 6295, None)
+    assert (whole.steps_per_eval, whole.warmup, whole.val_limit) == (393, 20, None)
+    fixed = study.point_recipe(TrainConfig(iters=10, steps_per_eval=5), 50, 13, 6295, 200)
+    assert (fixed.steps_per_eval, fixed.val_limit) == (5, 160)  # a recipe in steps: as written
+
+
+def test_all_from_takes_an_adapter_evaluated_differently_but_not_one_trained_differently(
+    files, tmp_path
+):
+    from dataclasses import replace
+
+    from pii.training import loop as train
+    from pii.training.recipe import TrainConfig
+
+    splits, recipe_file, _ = files
+    recipe = TrainConfig.from_file(recipe_file)
+    quiet = {"log": lambda s: None}
+    same = tmp_path / "same"
+    train.run(
+        replace(recipe, val_limit=6, steps_per_eval=1),
+        same,
+        splits["train"],
+        splits["valid"],
+        **quiet,
+    )
+    other = tmp_path / "other"
+    train.run(replace(recipe, rank=2), other, splits["train"], splits["valid"], **quiet)
+    out = tmp_path / "curve"
+    result = runner.invoke(app, [*_args(files, out, "all"), "--all-from", str(same)])
+    assert result.exit_code == 0, result.output
+    assert json.loads((out / "study.json").read_text())["points"]["all"]["adapter"] == str(same)
+    assert not (out / "adapter-nall").exists()
+    bad = runner.invoke(app, [*_args(files, tmp_path / "c2", "all"), "--all-from", str(other)])
+    assert bad.exit_code == 1 and "differs in ['rank']" in bad.stderr

@@ -15,9 +15,10 @@ app = sub_app("Studies that take hours: the learning curve, the LoRA recipe swee
 @app.command("learning-curve")
 @handle_errors
 def learning_curve(
-    config: Annotated[Path, typer.Option(help="Training recipe, the same for every N.")] = Path(
-        "adapters/recipes/cpu-smollm2-135m.yaml"
-    ),
+    config: Annotated[
+        Path,
+        typer.Option(help="Training recipe, the same for every N (default: the shipped one's)."),
+    ] = Path("adapters/recipes/shipped-smollm2-135m.yaml"),
     sizes: Annotated[
         str, typer.Option(help="Comma-separated training-set sizes; 'all' is the whole pool.")
     ] = "50,100,250,500,1000,all",
@@ -35,6 +36,15 @@ def learning_curve(
             "not trained again), e.g. adapters/smollm2-135m."
         ),
     ] = None,
+    val_limit: Annotated[
+        int,
+        typer.Option(
+            min=0,
+            help="Validation texts (a seeded stratified sample) each run is evaluated on while "
+            "it trains: checkpoint, early stopping and threshold; 0 for all of them. "
+            "Every kept adapter is then scored on all validation and test texts.",
+        ),
+    ] = 200,
     baseline_config: Annotated[
         Path | None,
         typer.Option("--baseline", help="Few-shot config (default: the tuned one for the model)."),
@@ -68,6 +78,7 @@ def learning_curve(
         sizes=study.parse_sizes(sizes),
         seeds=study.parse_seeds(seeds),
         all_from=project_path(all_from) if all_from else None,
+        val_limit=val_limit or None,
         log=lambda s: err.print(s, highlight=False, markup=False),
     )
     plot(result, output / "learning_curve.png")

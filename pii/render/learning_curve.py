@@ -83,7 +83,8 @@ def markdown(study: dict[str, Any]) -> str:
     r = study["recipe"]
     length = (
         f"{r['epochs']:g} epoch(s) at most for every N (early stopping on validation F1, "
-        "evaluated every quarter epoch)"
+        f"evaluated every half epoch of N texts on {_evaluated_on(study)}; the warm-up "
+        "cut to a tenth of a small N's steps)"
         if r.get("epochs")
         else f"{r['iters']} steps for every N, so small N sees several passes and large N part of one"
     )
@@ -128,3 +129,9 @@ def markdown(study: dict[str, Any]) -> str:
             "",
         ]
     return "\n".join(lines)
+
+
+def _evaluated_on(study: dict[str, Any]) -> str:
+    limit = study.get("val_limit", study["recipe"].get("val_limit"))
+    return "every validation text" if limit is None else f"{limit} validation texts (seeded)"
+

@@ -4,8 +4,12 @@ Adapters are trained on N = 50, 100, 250, 500, 1000 and all training examples wi
 recipe (pii.training.loop, its `train_size` subsample); each N up to 500 with several seeds
 (the subsample, the LoRA initialisation and the batch order all follow the seed), as small-N
 fine-tuning varies from run to run. A recipe with `epochs` gives every N the same number of
-passes, evaluated every quarter epoch for early stopping. Each adapter is scored on the
-validation and test splits with bootstrap intervals, beside the tuned few-shot baseline, and
+passes; each N is evaluated every half epoch of its texts on `val_limit` validation texts
+(a seeded stratified sample: the checkpoint, early stopping and the threshold are chosen
+there, on validation only), with the warm-up cut to a tenth of a small N's steps. Each kept
+adapter is then scored on every validation and test text with bootstrap intervals (from
+cached frozen-block features where the model allows: pii.training.feature_scoring gives the
+classifier's numbers at a quarter of its work), beside the tuned few-shot baseline, and
 paired with it item by item; the break-even N is the smallest whose paired F1 interval lies
 above zero for every seed. Every finished point is saved at once, so an interrupted study
 continues where it stopped.
@@ -36,6 +40,9 @@ SIZES: tuple[int | None, ...] = (50, 100, 250, 500, 1000, None)  # None: the who
 SEEDS = (13, 14, 15)
 SEEDED_UP_TO = 500  # sizes above this get the recipe's seed only
 METRICS = ("f1", "recall", "precision", "f2", "auroc")
+# Settings that choose when and on what a run is evaluated, not how it trains: an adapter
+# trained with the study's recipe under other values of these may stand in for N=all.
+EVALUATION_KEYS = ("steps_per_eval", "val_limit", "val_batches", "notes")
 
 
 def parse_sizes(text: str) -> list[int | None]:
@@ -51,16 +58,40 @@ def parse_sizes(text: str) -> list[int | None]:
     return sizes
 
 
-def score(clf: Any, records: Sequence[dict[str, Any]]) -> dict[str, Any]:
-    """A classifier's scores on records, with 95% bootstrap intervals."""
-    y = np.array([r["has_pii"] for r in records], dtype=bool)
-    p = clf.predict_proba([r["text"] for r in records])[:, 1]
-    pred = p >= clf.threshold
+def score(y: np.ndarray, p: np.ndarray, threshold: float) -> dict[str, Any]:
+    """Scores of probabilities `p` against labels `y`, with 95% bootstrap intervals."""
+    pred = p >= threshold
     s, ci = stats.scores(y, pred, p), stats.bootstrap(y, pred, p)
     return {m: s[m] for m in METRICS} | {
         "ci95": {m: ci[m] for m in METRICS if m in ci},
         "pred": _bits(pred),  # per-item decisions, in file order, for the paired comparison
     }
+
+
+def classifier_scores(clf: Any, records: Sequence[dict[str, Any]]) -> dict[str, Any]:
+    """A classifier's scores on records (see `score`)."""
+    y = np.array([r["has_pii"] for r in records], dtype=bool)
+    return score(y, clf.predict_proba([r["text"] for r in records])[:, 1], clf.threshold)
+
+
+def adapter_scores(
+    adapter: Path, model: str, records: dict[str, list[dict[str, Any]]], log: Callable[[str], None]
+) -> tuple[dict[str, Any], float]:
+    """An adapter's scores on each split, and its threshold: from cached frozen-block
+    features when the model allows, else from the classifier."""
+    from pii.training import feature_scoring
+
+    out: dict[str, Any] = {}
+    for split, recs in records.items():
+        y = np.array([r["has_pii"] for r in recs], dtype=bool)
+        found = feature_scoring.probabilities(adapter, recs, model=model, log=log, what=split)
+        if found is None:
+            from pii.classifiers.adapter import load_adapter_classifier
+
+            clf = load_adapter_classifier(adapter, model)
+            found = clf.predict_proba([r["text"] for r in recs])[:, 1], clf.threshold
+        out[split] = score(y, *found)
+    return out, found[1]
 
 
 def _bits(flags: Iterable[bool]) -> str:
@@ -95,13 +126,21 @@ def parse_seeds(text: str) -> list[int]:
     return seeds
 
 
-def point_recipe(recipe: Any, n: int | None, seed: int, n_pool: int) -> Any:
-    """The recipe for one point: its subsample and seed; with `epochs`, evaluations every
-    quarter epoch of that N (so early stopping works at every size)."""
+def point_recipe(recipe: Any, n: int | None, seed: int, n_pool: int, val_limit: int | None) -> Any:
+    """The recipe for one point: its subsample and seed; with `epochs`, an evaluation on
+    `val_limit` validation texts every half epoch of N texts (so early stopping works at
+    every size) and the warm-up cut to a tenth of the run (a small N's few steps would
+    otherwise never reach the learning rate)."""
     cfg = replace(recipe, train_size=n, seed=seed)
     if recipe.epochs is not None:
         per_epoch = max(1, (n or n_pool) // recipe.batch_size)
-        cfg = replace(cfg, steps_per_eval=max(1, round(per_epoch / 4)))
+        steps = max(1, round(recipe.epochs * per_epoch))
+        cfg = replace(
+            cfg,
+            steps_per_eval=max(1, per_epoch // 2),
+            val_limit=val_limit,
+            warmup=min(recipe.warmup, max(1, steps // 10)),
+        )
     return cfg
 
 
@@ -122,15 +161,16 @@ def run(
     sizes: Sequence[int | None] = SIZES,
     seeds: Sequence[int] | None = None,
     all_from: Path | None = None,
+    val_limit: int | None = 200,
     log: Callable[[str], None] = print,
 ) -> dict[str, Any]:
     """Train and score one adapter per size into `out`; returns (and saves) study.json.
 
     `splits` maps train/valid/test to golden files; `baseline` loads the prompted baseline.
     `all_from`: an adapter already trained on the whole pool with this very recipe (e.g. the
-    shipped one) to use as the N=all point instead of training it again.
+    shipped one) to use as the N=all point instead of training it again. `val_limit`:
+    validation texts each run is evaluated on while it trains (None: all of them).
     """
-    from pii.classifiers.adapter import load_adapter_classifier
     from pii.golden.schema import read_records
     from pii.training import checkpoint
     from pii.training import loop as train
@@ -139,14 +179,16 @@ def run(
     path = out / "study.json"
     study = read_study(path) if path.exists() else {}
     recipe_dict = asdict(replace(recipe, train_size=None))
-    if study and study.get("recipe") != recipe_dict:
+    if study and (study.get("recipe"), study.get("val_limit")) != (recipe_dict, val_limit):
         raise ConfigError(
-            f"{path} was made with another recipe; use a new --out or delete that directory"
+            f"{path} was made with another recipe or --val-limit; use a new --out or delete "
+            "that directory"
         )
     n_pool = len(read_records(splits["train"]))
     study |= {
         "format_version": FORMAT_VERSION,
         "recipe": recipe_dict,
+        "val_limit": val_limit,
         "files": {k: str(v) for k, v in splits.items()},
         "sha256": {k: sha256_file(v) for k, v in splits.items()},
         "pool_size": n_pool,
@@ -157,7 +199,9 @@ def run(
     if not _scored(study.get("baseline")):
         log("scoring the prompted baseline on valid and test")
         clf = baseline()
-        study["baseline"] = {"name": clf.name} | {k: score(clf, v) for k, v in records.items()}
+        study["baseline"] = {"name": clf.name} | {
+            k: classifier_scores(clf, v) for k, v in records.items()
+        }
         write_atomic(path, json.dumps(study, indent=2) + "\n")
         del clf
     seeds = list(seeds) if seeds else [recipe.seed]
@@ -182,7 +226,7 @@ def run(
         if not (adapter / "training.json").exists():
             log(f"N={key}: training")
             info = train.run(
-                point_recipe(recipe, n, seed, n_pool),
+                point_recipe(recipe, n, seed, n_pool, val_limit),
                 adapter,
                 splits["train"],
                 splits["valid"],
@@ -192,8 +236,7 @@ def run(
         else:
             info = read_training(adapter)
         log(f"N={key}: scoring on valid and test")
-        clf = load_adapter_classifier(adapter, recipe.model)
-        point = {k: score(clf, v) for k, v in records.items()}
+        point, threshold = adapter_scores(adapter, recipe.model, records, log)
         point |= {
             "n": n or n_pool,
             "seed": seed,
@@ -201,24 +244,26 @@ def run(
             "train_seconds": info.get("train_seconds"),
             "best_step": info.get("best", {}).get("step"),
             "epochs_seen": info.get("epochs_seen"),
-            "threshold": clf.threshold,
+            "threshold": threshold,
         }
         study["points"][key] = point
         study["finding"] = finding(study)
         write_atomic(path, json.dumps(study, indent=2) + "\n")
-        del clf
     study["finding"] = finding(study)
     write_atomic(path, json.dumps(study, indent=2) + "\n")
     return study
 
 
 def _check_same_recipe(adapter: Path, recipe: dict[str, Any], splits: dict[str, Path]) -> None:
-
+    """Refuse an --all-from adapter trained with another recipe (evaluation settings aside)
+    or on another training file."""
     info_path = adapter / "training.json"
     if not info_path.exists():
         raise ConfigError(f"--all-from {adapter}: no training.json there")
     info = read_training(adapter)
-    differs = sorted(k for k in recipe if k != "notes" and info["config"].get(k) != recipe[k])
+    differs = sorted(
+        k for k in recipe if k not in EVALUATION_KEYS and info["config"].get(k) != recipe[k]
+    )
     if differs:
         raise ConfigError(
             f"--all-from {adapter}: trained with another recipe (differs in {differs})"
