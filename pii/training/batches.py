@@ -18,6 +18,24 @@ from pii.classifiers import prompts, windows
 from pii.training.recipe import TrainConfig
 
 
+def label_scorer(engine: Any, cfg: TrainConfig, batch_size: int = 8) -> Any:
+    """The classifier an adapter trained with `cfg` is scored as: no exemplars, the recipe's
+    instruction and windows (its `_rows` and `_yes` also serve the cached-feature path)."""
+    from pii.classifiers.fewshot import FewShotClassifier, FewShotConfig
+
+    return FewShotClassifier(
+        engine,
+        FewShotConfig(
+            model=cfg.model,
+            k=0,
+            instruction=cfg.instruction,
+            max_text_tokens=cfg.max_tokens,
+            window_overlap=cfg.window_overlap,
+        ),
+        batch_size=batch_size,
+    )
+
+
 def label_token_ids(engine: Any) -> tuple[int, int]:
     """The yes and no tokens the adapter learns to emit (the first scored variant of each)."""
     return engine.encode(prompts.LABEL_VARIANTS[prompts.YES][0])[0], engine.encode(

@@ -33,12 +33,11 @@ def probabilities(
     """(P(PII) per record, the adapter's threshold), or None when the model's blocks are not
     ones the cached path can run (score with the classifier then)."""
     from pii.classifiers import windows
-    from pii.classifiers.fewshot import FewShotClassifier, FewShotConfig
     from pii.engine import adapters
     from pii.engine.adapters import read_training
     from pii.engine.mlx_engine import load_engine
     from pii.training import fast, features
-    from pii.training.batches import counts, examples
+    from pii.training.batches import counts, examples, label_scorer
     from pii.training.recipe import TrainConfig
 
     info = read_training(Path(adapter))
@@ -48,16 +47,7 @@ def probabilities(
     if not fast.available(net):
         return None
     net.eval()
-    scorer = FewShotClassifier(
-        engine,
-        FewShotConfig(
-            model=cfg.model,
-            k=0,
-            instruction=cfg.instruction,
-            max_text_tokens=cfg.max_tokens,
-            window_overlap=cfg.window_overlap,
-        ),
-    )
+    scorer = label_scorer(engine, cfg)
     ex, owner = examples(engine, list(records), cfg, every_window=True)
     cut = len(net.model.layers) - cfg.num_layers
     feats = features.load_or_build(

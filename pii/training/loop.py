@@ -39,7 +39,7 @@ from pii.hashing import sha256_file
 from pii.metrics import stats
 from pii.provenance import now, versions
 from pii.training import checkpoint, fast, features
-from pii.training.batches import answer_loss, examples, private_batches
+from pii.training.batches import answer_loss, examples, label_scorer, private_batches
 from pii.training.checkpoint import RunState
 from pii.training.recipe import TrainConfig
 
@@ -157,7 +157,6 @@ def run(
     from mlx_lm.tuner.trainer import train as mlx_train
     from mlx_lm.tuner.utils import build_schedule, linear_to_lora_layers
 
-    from pii.classifiers.fewshot import FewShotClassifier, FewShotConfig
     from pii.engine.mlx_engine import load_engine
     from pii.training.callback import StopTraining, ValidationCallback
 
@@ -206,17 +205,7 @@ def run(
             "window_overlap": cfg.window_overlap,
         },
     )
-    scorer = FewShotClassifier(
-        engine,
-        FewShotConfig(
-            model=cfg.model,
-            k=0,
-            instruction=cfg.instruction,
-            max_text_tokens=cfg.max_tokens,
-            window_overlap=cfg.window_overlap,
-        ),
-        batch_size=8,
-    )
+    scorer = label_scorer(engine, cfg)
     y_valid = np.array([r["has_pii"] for r in score_records])
     t_start = time.perf_counter()
     use_fast = cfg.fast and fast.available(model)
