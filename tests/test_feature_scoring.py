@@ -25,10 +25,11 @@ def test_cached_scores_equal_the_classifier_and_reuse_the_cache(tiny_model, tmp_
     clf = load_adapter_classifier(adapter, str(tiny_model))
     want = clf.predict_proba([r["text"] for r in recs])[:, 1]
     lines: list[str] = []
-    got, threshold = feature_scoring.probabilities(adapter, recs, log=lines.append)
+    found, threshold = feature_scoring.probabilities(adapter, {"test": recs}, log=lines.append)
+    got = found["test"]
     np.testing.assert_allclose(got, want, atol=1e-4)
     assert threshold == clf.threshold
     assert np.ptp(want) > 1e-3  # the adapter moves the scores: the comparison means something
-    again, _ = feature_scoring.probabilities(adapter, recs, log=lines.append)
-    np.testing.assert_array_equal(again, got)
+    again, _ = feature_scoring.probabilities(adapter, {"test": recs}, log=lines.append)
+    np.testing.assert_array_equal(again["test"], got)
     assert "read from the cache" in lines[-1]

@@ -26,3 +26,17 @@ def test_the_shipped_adapter_was_trained_with_its_recipe():
     if recipe["epochs"] is not None:  # the steps follow from the pool; `iters` is not read
         recipe.pop("iters"), trained.pop("iters")
     assert recipe == trained
+
+
+def test_the_learning_curve_takes_the_shipped_adapter_as_its_whole_pool_point():
+    from dataclasses import replace
+
+    from pii.errors import ConfigError
+    from pii.study import learning_curve
+
+    recipe = TrainConfig.from_file(ROOT / "adapters/recipes/shipped-smollm2-135m.yaml")
+    splits = {"train": ROOT / "golden/train.jsonl"}
+    adapter = ROOT / "adapters/smollm2-135m"
+    learning_curve._check_same_recipe(adapter, asdict(recipe), splits)  # no error
+    with pytest.raises(ConfigError, match=r"differs in \['rank'\]"):
+        learning_curve._check_same_recipe(adapter, asdict(replace(recipe, rank=16)), splits)

@@ -215,3 +215,22 @@ def test_all_from_takes_an_adapter_evaluated_differently_but_not_one_trained_dif
     assert not (out / "adapter-nall").exists()
     bad = runner.invoke(app, [*_args(files, tmp_path / "c2", "all"), "--all-from", str(other)])
     assert bad.exit_code == 1 and "differs in ['rank']" in bad.stderr
+
+
+def test_a_model_the_cached_path_cannot_run_is_scored_by_the_classifier(
+    files, tmp_path, monkeypatch
+):
+    from pii.training import fast
+
+    out = tmp_path / "curve"
+    assert runner.invoke(app, _args(files, out, "8")).exit_code == 0
+    cached = json.loads((out / "study.json").read_text())["points"]["8"]
+    monkeypatch.setattr(fast, "available", lambda model: False)
+    saved = json.loads((out / "study.json").read_text())
+    del saved["points"]["8"]
+    (out / "study.json").write_text(json.dumps(saved))
+    again = runner.invoke(app, _args(files, out, "8"))
+    assert again.exit_code == 0, again.output
+    plain = json.loads((out / "study.json").read_text())["points"]["8"]
+    assert plain["test"]["pred"] == cached["test"]["pred"]
+    assert abs(plain["test"]["auroc"] - cached["test"]["auroc"]) < 1e-6

@@ -84,7 +84,8 @@ def markdown(study: dict[str, Any]) -> str:
     length = (
         f"{r['epochs']:g} epoch(s) at most for every N (early stopping on validation F1, "
         f"evaluated every half epoch of N texts on {_evaluated_on(study)}; the warm-up "
-        "cut to a tenth of a small N's steps)"
+        "cut to a tenth of a small N's steps; every kept adapter then scored on all "
+        "validation and test texts)"
         if r.get("epochs")
         else f"{r['iters']} steps for every N, so small N sees several passes and large N part of one"
     )
@@ -94,7 +95,13 @@ def markdown(study: dict[str, Any]) -> str:
         f"Recipe: {r['model']}, rank {r['rank']} on {r['num_layers']} blocks, learning rate "
         f"{r['learning_rate']:g}, batch {r['batch_size']}, {length}; pool of "
         f"{study['pool_size']} training examples. Seeds: each N up to 500 is trained with "
-        "every seed listed (subsample, initialisation and batch order follow the seed).",
+        "every seed listed (subsample, initialisation and batch order follow the seed)."
+        + (
+            f" N=all is {study['all_from']}, trained with this recipe but evaluated under its "
+            "own settings (recorded in its training.json)."
+            if study.get("all_from")
+            else ""
+        ),
         "",
         "| N | seed | valid F1 [95% CI] | test F1 [95% CI] | test F1 - prompted [95% CI], paired "
         "| McNemar p | test recall | test AUROC | best step | epochs seen | training s |",
@@ -134,4 +141,3 @@ def markdown(study: dict[str, Any]) -> str:
 def _evaluated_on(study: dict[str, Any]) -> str:
     limit = study.get("val_limit", study["recipe"].get("val_limit"))
     return "every validation text" if limit is None else f"{limit} validation texts (seeded)"
-

@@ -81,17 +81,16 @@ def adapter_scores(
     features when the model allows, else from the classifier."""
     from pii.training import feature_scoring
 
-    out: dict[str, Any] = {}
-    for split, recs in records.items():
-        y = np.array([r["has_pii"] for r in recs], dtype=bool)
-        found = feature_scoring.probabilities(adapter, recs, model=model, log=log, what=split)
-        if found is None:
-            from pii.classifiers.adapter import load_adapter_classifier
+    found = feature_scoring.probabilities(adapter, records, model=model, log=log)
+    if found is None:
+        from pii.classifiers.adapter import load_adapter_classifier
 
-            clf = load_adapter_classifier(adapter, model)
-            found = clf.predict_proba([r["text"] for r in recs])[:, 1], clf.threshold
-        out[split] = score(y, *found)
-    return out, found[1]
+        clf = load_adapter_classifier(adapter, model)
+        texts = {k: [r["text"] for r in v] for k, v in records.items()}
+        found = {k: clf.predict_proba(t)[:, 1] for k, t in texts.items()}, clf.threshold
+    probs, threshold = found
+    labels = {k: np.array([r["has_pii"] for r in v], dtype=bool) for k, v in records.items()}
+    return {k: score(labels[k], probs[k], threshold) for k in records}, threshold
 
 
 def _bits(flags: Iterable[bool]) -> str:
@@ -128,9 +127,11 @@ def parse_seeds(text: str) -> list[int]:
 
 def point_recipe(recipe: Any, n: int | None, seed: int, n_pool: int, val_limit: int | None) -> Any:
     """The recipe for one point: its subsample and seed; with `epochs`, an evaluation on
-    `val_limit` validation texts every half epoch of N texts (so early stopping works at
-    every size) and the warm-up cut to a tenth of the run (a small N's few steps would
-    otherwise never reach the learning rate)."""
+    `val_limit` validation texts every N / (2 x batch) steps (half an epoch of N texts; a
+    training text averages ~1.5 windows, so about a third of an epoch of windows) and the
+    warm-up cut to a tenth of the steps of `epochs` passes over N texts (a small N's few
+    steps would otherwise never reach the learning rate). Counted in texts, so that the
+    schedule is known before the texts are cut into windows."""
     cfg = replace(recipe, train_size=n, seed=seed)
     if recipe.epochs is not None:
         per_epoch = max(1, (n or n_pool) // recipe.batch_size)
@@ -223,6 +224,7 @@ def run(
         if n is None and all_from is not None and not adapter.exists():
             _check_same_recipe(all_from, recipe_dict, splits)
             adapter = all_from
+            study["all_from"] = str(all_from)
         if not (adapter / "training.json").exists():
             log(f"N={key}: training")
             info = train.run(
@@ -255,15 +257,14 @@ def run(
 
 
 def _check_same_recipe(adapter: Path, recipe: dict[str, Any], splits: dict[str, Path]) -> None:
-    """Refuse an --all-from adapter trained with another recipe (evaluation settings aside)
-    or on another training file."""
+    """Refuse an --all-from adapter trained with another recipe or on another training file.
+    Evaluation settings may differ, and `iters` when `epochs` sets the steps (unread then)."""
     info_path = adapter / "training.json"
     if not info_path.exists():
         raise ConfigError(f"--all-from {adapter}: no training.json there")
     info = read_training(adapter)
-    differs = sorted(
-        k for k in recipe if k not in EVALUATION_KEYS and info["config"].get(k) != recipe[k]
-    )
+    ignored = set(EVALUATION_KEYS) | ({"iters"} if recipe.get("epochs") is not None else set())
+    differs = sorted(k for k in recipe if k not in ignored and info["config"].get(k) != recipe[k])
     if differs:
         raise ConfigError(
             f"--all-from {adapter}: trained with another recipe (differs in {differs})"

@@ -24,14 +24,14 @@ import numpy as np
 
 def probabilities(
     adapter: Path,
-    records: Sequence[dict[str, Any]],
+    splits: dict[str, Sequence[dict[str, Any]]],
     *,
     model: str | None = None,
     log: Callable[[str], None] = print,
-    what: str = "texts",
-) -> tuple[np.ndarray, float] | None:
-    """(P(PII) per record, the adapter's threshold), or None when the model's blocks are not
-    ones the cached path can run (score with the classifier then)."""
+) -> tuple[dict[str, np.ndarray], float] | None:
+    """(P(PII) per record of each split, the adapter's threshold), or None when the model's
+    blocks are not ones the cached path can run (score with the classifier then). The model
+    loads once, at the classifier's precision ("auto")."""
     from pii.classifiers import windows
     from pii.engine import adapters
     from pii.engine.adapters import read_training
@@ -42,25 +42,28 @@ def probabilities(
 
     info = read_training(Path(adapter))
     cfg = TrainConfig(**info["config"])
-    engine = load_engine(model or info["base_model"], adapter=adapter, precision=cfg.precision)
+    engine = load_engine(model or info["base_model"], adapter=adapter, precision="auto")
     net = engine.model
     if not fast.available(net):
         return None
     net.eval()
     scorer = label_scorer(engine, cfg)
-    ex, owner = examples(engine, list(records), cfg, every_window=True)
     cut = len(net.model.layers) - cfg.num_layers
-    feats = features.load_or_build(
-        net,
-        ex,
-        cut,
-        model_hash=adapters.model_hash(engine.model_dir),
-        precision=cfg.precision,
-        log=log,
-        what=what,
-    )
-    odds = fast.label_log_odds(
-        net, feats, cut, list(range(len(ex))), scorer._rows, len(scorer._yes)
-    )
-    per_text = windows.aggregate(odds, counts(owner, len(records)), info.get("aggregate", "max"))
-    return fast.probabilities(per_text), float(info["threshold"])
+    out = {}
+    for split, records in splits.items():
+        ex, owner = examples(engine, list(records), cfg, every_window=True)
+        feats = features.load_or_build(
+            net,
+            ex,
+            cut,
+            model_hash=adapters.model_hash(engine.model_dir),
+            precision="auto",
+            log=log,
+            what=f"{split} texts",
+        )
+        odds = fast.label_log_odds(
+            net, feats, cut, list(range(len(ex))), scorer._rows, len(scorer._yes)
+        )
+        how = info.get("aggregate", "max")
+        out[split] = fast.probabilities(windows.aggregate(odds, counts(owner, len(records)), how))
+    return out, float(info["threshold"])
