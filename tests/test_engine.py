@@ -115,3 +115,25 @@ def test_generation_mode_parses_answers(tiny_engine):
 )
 def test_parse_answer(answer, label):
     assert prompts.parse_answer(answer) is label
+
+
+def test_progress_moves_evenly_and_ends_at_the_number_of_texts(tiny_engine):
+    """Each window reports its share of its text and the buckets run in a seeded random
+    order, so a long text's windows do not all come at the end (a log's ETA held 12x low)."""
+    cfg = FewShotConfig(model="tiny", k=0, max_text_tokens=32)
+    texts = [f"Order {i} shipped on Tuesday" for i in range(30)] + ["word " * 400]
+    clf = FewShotClassifier(tiny_engine, cfg, POOL, batch_size=4)
+    steps: list[float] = []
+    got = clf.logits(texts, progress=steps.append)
+    assert sum(steps) == pytest.approx(len(texts), abs=1e-9) and min(steps) > 0
+    long_windows = clf.windows[-1]
+    assert long_windows > 8
+    # the long text's windows are not all at the end: its shares come before the last quarter
+    # of the calls (shortest first, it counted once, at the very end)
+    shares = [s - int(s) for s in steps]
+    assert any(0 < x < 1 for x in shares[: len(steps) * 3 // 4])
+    alone = FewShotClassifier(tiny_engine, cfg, POOL, batch_size=1).logits(texts)
+    np.testing.assert_allclose(got, alone, atol=1e-4)  # the order changes no score
+    window_steps: list[float] = []
+    clf.logits(texts, progress=window_steps.append, per_window=True)
+    assert sum(window_steps) == sum(clf.windows)

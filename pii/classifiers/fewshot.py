@@ -229,7 +229,8 @@ class FewShotClassifier:
         per_window: bool = False,
     ) -> np.ndarray:
         """Uncalibrated yes-minus-no log-odds per text, its windows' aggregated; `progress`
-        counts texts done (windows with `per_window`, for a few very long texts)."""
+        counts texts done, each window its share of its text (windows with `per_window`, for
+        a few very long texts)."""
         run_before = self.engine.tokens_run
         spans = [self.text_windows(t) for t in texts]
         owner = [d for d, sp in enumerate(spans) for _ in sp]
@@ -244,23 +245,31 @@ class FewShotClassifier:
             else []
         )
         out = np.zeros(len(parts))
-        left = list(self.windows)
         # Each prefix's items apart, cut into length buckets (pii.classifiers.batch_plan).
         by_prefix: dict[tuple[int, ...], list[int]] = {}
         for i, (prefix_ids, _) in enumerate(parts):
             by_prefix.setdefault(tuple(prefix_ids), []).append(i)
+        shuffle = random.Random(len(parts)).shuffle
+        reported, share = 0.0, 0.0
         for prefix_key in sorted(by_prefix):
             items = by_prefix[prefix_key]
             sizes = [len(parts[i][1]) for i in items]
-            for cut in batch_plan.plan(sizes, self.batch_size):
+            # The buckets run in a seeded random order, not shortest first, and each window
+            # counts as its share of its text: progress then moves at an even rate and a log's
+            # ETA holds (shortest first, the long texts' windows all came at the end). The
+            # order changes no score: each bucket is scored alone.
+            buckets = batch_plan.plan(sizes, self.batch_size)
+            shuffle(buckets)
+            for cut in buckets:
                 batch = [items[c] for c in cut]
                 out[batch] = self._score_batch(list(prefix_key), [parts[i][1] for i in batch])
-                done = 0
-                for i in batch:
-                    left[owner[i]] -= 1
-                    done += left[owner[i]] == 0
-                if progress and (done or per_window):
-                    progress(len(batch) if per_window else done)
+                share += sum(1.0 / self.windows[owner[i]] for i in batch)
+                if progress:
+                    step = len(batch) if per_window else share - reported
+                    reported += step
+                    progress(step)
+        if progress and not per_window and len(texts) - reported:
+            progress(len(texts) - reported)  # the shares' rounding: the total ends exact
         self.processed_tokens = self.engine.tokens_run - run_before
         self.window_logits = out
         best = windows.best(out, self.windows)

@@ -136,12 +136,12 @@ def _log_lines(total: int, label: str) -> Iterator[Callable[[int], None]]:
         nonlocal done, last
         done += n
         now = time.perf_counter()
-        if now - last >= LOG_EVERY_S or done >= total:
+        if now - last >= LOG_EVERY_S or done >= total - 1e-6:
             last = now
             rate = done / max(now - start, 1e-9)
             eta = (total - done) / rate if rate else 0.0
             err.print(
-                f"{label}: {done}/{total}, {now - start:.0f}s elapsed, ETA {eta:.0f}s",
+                f"{label}: {done:.0f}/{total}, {now - start:.0f}s elapsed, ETA {eta:.0f}s",
                 highlight=False,
                 markup=False,
             )
