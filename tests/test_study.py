@@ -64,6 +64,13 @@ def test_learning_curve_trains_scores_and_resumes(files, tmp_path):
     assert "N=8: done before, kept" in again.stderr
     assert (out / "adapter-n8" / "training.json").stat().st_mtime_ns == stamp
     assert json.loads((out / "study.json").read_text())["points"]["16"]["n"] == 16
+    published = tmp_path / "published"
+    done = runner.invoke(app, [*_args(files, out, "8,16,all"), "--publish", str(published)])
+    assert done.exit_code == 0, done.output
+    assert sorted(p.name for p in published.iterdir()) == [
+        "README.md", "learning_curve.png", "manifest.json", "study.json"
+    ]  # fmt: skip
+    assert (published / "study.json").read_bytes() == (out / "study.json").read_bytes()
 
 
 def test_another_recipe_in_the_same_directory_is_refused(files, tmp_path):
@@ -78,6 +85,12 @@ def test_another_recipe_in_the_same_directory_is_refused(files, tmp_path):
 def test_bad_sizes_are_one_line_errors(files, tmp_path):
     result = runner.invoke(app, _args(files, tmp_path / "c", "8,abc"))
     assert result.exit_code == 1 and "'abc' is not a positive number" in result.stderr
+    (tmp_path / "a-file").write_text("x")
+    result = runner.invoke(
+        app, [*_args(files, tmp_path / "c", "8"), "--publish", str(tmp_path / "a-file")]
+    )
+    assert result.exit_code == 1 and "is a file" in result.stderr
+    assert not (tmp_path / "c").exists()  # refused before any training
     result = runner.invoke(app, _args(files, tmp_path / "d", "999"))
     assert result.exit_code == 1 and "exceeds the 32 examples" in result.stderr
 

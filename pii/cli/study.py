@@ -26,9 +26,16 @@ def learning_curve(
         str,
         typer.Option(help="Comma-separated seeds for every N up to 500 (larger N: the recipe's)."),
     ] = "13,14,15",
-    output: Annotated[Path, typer.Option("--out", help="Study directory (resumable).")] = Path(
-        "bench/results/learning-curve-smollm2-135m"
-    ),
+    output: Annotated[
+        Path, typer.Option("--out", help="Working directory: adapters and study.json (resumable).")
+    ] = Path("runs/learning-curve-smollm2-135m"),
+    publish: Annotated[
+        Path | None,
+        typer.Option(
+            help="Once every point has run, write study.json, the README and the plot here "
+            "(e.g. bench/results/learning-curve-smollm2-135m), replacing what was there."
+        ),
+    ] = None,
     all_from: Annotated[
         Path | None,
         typer.Option(
@@ -53,7 +60,7 @@ def learning_curve(
     valid_file: Annotated[Path, typer.Option("--valid")] = Path("golden/valid.jsonl"),
     test_file: Annotated[Path, typer.Option("--test")] = Path("golden/test.jsonl"),
 ) -> None:
-    """Train one adapter per N (same recipe and seed), score each on valid and test, plot F1 against N.
+    """Train one adapter per N and seed (same recipe), score each on valid and test, plot F1 against N.
 
     Answers: where does the adapter overtake prompting, and does the 500-example rule of thumb hold? Each finished point is saved at once: run the same command again to continue.
     """
@@ -65,6 +72,10 @@ def learning_curve(
     from pii.training.recipe import TrainConfig
 
     recipe = TrainConfig.from_file(project_path(config))
+    if publish is not None:
+        from pii.publish import check_writable
+
+        check_writable(publish, "folder to publish the study in")
     splits = {
         "train": project_path(train_file),
         "valid": project_path(valid_file),
@@ -84,6 +95,16 @@ def learning_curve(
     plot(result, output / "learning_curve.png")
     text = markdown(result)
     write_atomic(output / "README.md", text + "\n")
+    if publish is not None:  # run() returned: every planned point is done
+        from pii.publish import publish as publish_set
+
+        publish_set(
+            publish,
+            {
+                name: (output / name).read_bytes()
+                for name in ("study.json", "README.md", "learning_curve.png")
+            },
+        )
     out.print(text, highlight=False, markup=False)
 
 
