@@ -91,6 +91,9 @@ def test_bad_sizes_are_one_line_errors(files, tmp_path):
     )
     assert result.exit_code == 1 and "is a file" in result.stderr
     assert not (tmp_path / "c").exists()  # refused before any training
+    result = runner.invoke(app, _args(files, tmp_path / "d", "8,999"))
+    assert result.exit_code == 1 and "999 exceeds the 32 examples" in result.stderr
+    assert not (tmp_path / "d" / "study.json").exists()  # refused before the baseline is scored
     result = runner.invoke(app, _args(files, tmp_path / "d", "999"))
     assert result.exit_code == 1 and "exceeds the 32 examples" in result.stderr
 
@@ -228,6 +231,7 @@ def test_all_from_takes_an_adapter_evaluated_differently_but_not_one_trained_dif
     assert not (out / "adapter-nall").exists()
     bad = runner.invoke(app, [*_args(files, tmp_path / "c2", "all"), "--all-from", str(other)])
     assert bad.exit_code == 1 and "differs in ['rank']" in bad.stderr
+    assert not (tmp_path / "c2" / "study.json").exists()  # refused before the baseline is scored
 
 
 def test_a_model_the_cached_path_cannot_run_is_scored_by_the_classifier(

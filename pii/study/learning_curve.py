@@ -197,6 +197,14 @@ def run(
     study.setdefault("points", {})
     records = {k: read_records(splits[k]) for k in ("valid", "test")}
     study["labels"] = {k: _bits(r["has_pii"] for r in v) for k, v in records.items()}
+    # Every input is checked before the hours of work start, the baseline's included.
+    too_big = [n for n in sizes if n is not None and n > n_pool]
+    if too_big:
+        raise ConfigError(
+            f"--sizes: {too_big[0]} exceeds the {n_pool} examples in {splits['train']}"
+        )
+    if all_from is not None and None in sizes:
+        _check_same_recipe(all_from, recipe_dict, splits)
     if not _scored(study.get("baseline")):
         log("scoring the prompted baseline on valid and test")
         clf = baseline()
@@ -218,11 +226,8 @@ def run(
             continue
         if key in study["points"]:
             log(f"N={key}: scored by an older version without per-item decisions; again")
-        if n is not None and n > n_pool:
-            raise ConfigError(f"--sizes: {n} exceeds the {n_pool} examples in {splits['train']}")
         adapter = out / f"adapter-n{key}"
         if n is None and all_from is not None and not adapter.exists():
-            _check_same_recipe(all_from, recipe_dict, splits)
             adapter = all_from
             study["all_from"] = str(all_from)
         if not (adapter / "training.json").exists():
