@@ -93,7 +93,7 @@ def test_bad_sizes_are_one_line_errors(files, tmp_path):
     assert not (tmp_path / "c").exists()  # refused before any training
     result = runner.invoke(app, _args(files, tmp_path / "d", "8,999"))
     assert result.exit_code == 1 and "999 exceeds the 32 examples" in result.stderr
-    assert not (tmp_path / "d" / "study.json").exists()  # refused before the baseline is scored
+    assert not (tmp_path / "d").exists()  # refused before the baseline is scored or a folder made
     result = runner.invoke(app, _args(files, tmp_path / "d", "999"))
     assert result.exit_code == 1 and "exceeds the 32 examples" in result.stderr
 

@@ -176,7 +176,6 @@ def run(
     from pii.training import checkpoint
     from pii.training import loop as train
 
-    out.mkdir(parents=True, exist_ok=True)
     path = out / "study.json"
     study = read_study(path) if path.exists() else {}
     recipe_dict = asdict(replace(recipe, train_size=None))
@@ -205,6 +204,7 @@ def run(
         )
     if all_from is not None and None in sizes:
         _check_same_recipe(all_from, recipe_dict, splits)
+    out.mkdir(parents=True, exist_ok=True)
     if not _scored(study.get("baseline")):
         log("scoring the prompted baseline on valid and test")
         clf = baseline()
