@@ -249,23 +249,20 @@ class FewShotClassifier:
         by_prefix: dict[tuple[int, ...], list[int]] = {}
         for i, (prefix_ids, _) in enumerate(parts):
             by_prefix.setdefault(tuple(prefix_ids), []).append(i)
-        shuffle = random.Random(len(parts)).shuffle
-        reported, share = 0.0, 0.0
+        shuffle, reported = random.Random(len(parts)).shuffle, 0.0
         for prefix_key in sorted(by_prefix):
             items = by_prefix[prefix_key]
-            sizes = [len(parts[i][1]) for i in items]
-            # The buckets run in a seeded random order, not shortest first, and each window
-            # counts as its share of its text: progress then moves at an even rate and a log's
-            # ETA holds (shortest first, the long texts' windows all came at the end). The
-            # order changes no score: each bucket is scored alone.
-            buckets = batch_plan.plan(sizes, self.batch_size)
+            # Buckets in a seeded random order, each window counted as its share of its text:
+            # progress moves evenly and a log's ETA holds (shortest first, the long texts all
+            # came last). Each bucket is scored alone, so the order changes no score.
+            buckets = batch_plan.plan([len(parts[i][1]) for i in items], self.batch_size)
             shuffle(buckets)
             for cut in buckets:
                 batch = [items[c] for c in cut]
                 out[batch] = self._score_batch(list(prefix_key), [parts[i][1] for i in batch])
-                share += sum(1.0 / self.windows[owner[i]] for i in batch)
                 if progress:
-                    step = len(batch) if per_window else share - reported
+                    shares = (1.0 / self.windows[owner[i]] for i in batch)
+                    step = len(batch) if per_window else sum(shares)
                     reported += step
                     progress(step)
         if progress and not per_window and len(texts) - reported:
